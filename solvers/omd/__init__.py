@@ -1,0 +1,55 @@
+"""Online convex optimisation in the SEA model: OGD, (optimistic) OMD, OFTRL, OFTL, Hedge, ONS.
+
+Methods are ``init``/``update`` pairs (:mod:`solvers.omd.first_order`); :func:`run` plays one against a
+:class:`LossSequence`, on a fused numba kernel or on the numpy reference loop.
+"""
+
+from solvers.omd.domains import Ball, Simplex
+from solvers.omd.first_order import (
+    EuclidState,
+    FTRLState,
+    HedgeState,
+    OnlineMethod,
+    entropic_omd,
+    oftl,
+    oftrl,
+    ogd,
+    optimistic_hedge,
+    optimistic_omd,
+)
+from solvers.omd.losses import LossSequence
+from solvers.omd.run import Trajectory, run
+from solvers.omd.steps import (
+    StepRule,
+    constant,
+    convex_adaptive,
+    ogd_inv_t,
+    ogd_sqrt,
+    step_size,
+    strongly_convex,
+)
+
+__all__ = [
+    "Ball",
+    "EuclidState",
+    "FTRLState",
+    "HedgeState",
+    "LossSequence",
+    "OnlineMethod",
+    "Simplex",
+    "StepRule",
+    "Trajectory",
+    "constant",
+    "convex_adaptive",
+    "entropic_omd",
+    "oftl",
+    "oftrl",
+    "ogd",
+    "ogd_inv_t",
+    "ogd_sqrt",
+    "optimistic_hedge",
+    "optimistic_omd",
+    "run",
+    "step_size",
+    "strongly_convex",
+]

@@ -1,0 +1,37 @@
+"""Argument validation shared by the OMD solvers: every error names the argument and the rule."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def check_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float, or raise if it is not finite and > 0 (>= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        rule = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {rule}, got {value!r}")
+    return value
+
+
+def check_vector(name: str, x: np.ndarray, dim: int) -> np.ndarray:
+    """Return ``x`` as a finite float vector of length ``dim``, or raise naming ``name``."""
+    x = np.asarray(x, dtype=float)
+    if x.shape != (dim,):
+        raise ValueError(f"{name} must have shape ({dim},), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite, got non-finite entries")
+    return x
+
+
+def check_horizon(T: int) -> int:
+    """Return ``T`` as an int, or raise if it is not an integer >= 1."""
+    if isinstance(T, bool) or not isinstance(T, int | np.integer):
+        raise TypeError(f"T must be an integer, got {type(T).__name__}")
+    if T < 1:
+        raise ValueError(f"T must be >= 1, got {T}")
+    return int(T)

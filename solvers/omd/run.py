@@ -1,0 +1,138 @@
+"""Run an online method on a loss sequence: the numba kernel or the numpy reference loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from solvers.omd import kernels
+from solvers.omd.first_order import OnlineMethod
+from solvers.omd.losses import LossSequence
+
+__all__ = ["Trajectory", "run"]
+
+Backend = Literal["auto", "numba", "numpy"]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The history of one run, one row per round t = 1..T.
+
+    Attributes
+    ----------
+    method
+        Name of the method.
+    x
+        Played points x_t, shape (T, d).
+    grads
+        Observed gradients g_t = ∇f_t(x_t), shape (T, d).
+    hints
+        Hints M_t used to form x_t, shape (T, d) (zeros for non-optimistic methods).
+    eta
+        Step sizes η_t, shape (T,) (NaN where the method has none, e.g. OFTL).
+    x_hat
+        Secondary iterates x̂_t of mirror-descent methods, shape (T + 1, d), else None.
+    """
+
+    method: str
+    x: np.ndarray
+    grads: np.ndarray
+    hints: np.ndarray
+    eta: np.ndarray
+    x_hat: np.ndarray | None = None
+
+    @property
+    def T(self) -> int:
+        """Number of rounds."""
+        return self.x.shape[0]
+
+
+def _reference(method: OnlineMethod, losses: LossSequence, x1: np.ndarray | None) -> Trajectory:
+    state = method.init(x1)
+    T, d = losses.T, losses.dim
+    xs, gs, ms = np.empty((T, d)), np.empty((T, d)), np.empty((T, d))
+    etas = np.empty(T)
+    x_hat = np.empty((T + 1, d)) if hasattr(state, "x_hat") else None
+    for t in range(T):
+        xs[t], ms[t], etas[t] = state.x, state.hint, state.eta
+        if x_hat is not None:
+            x_hat[t] = state.x_hat
+        gs[t] = losses.grad(t, state.x)
+        _raise_if_diverged(method.name, gs[t], t)
+        state = method.update(gs[t], state)
+    if x_hat is not None:
+        x_hat[T] = state.x_hat
+    if method.kernel == "oftl":
+        etas[:] = np.nan
+    return Trajectory(method.name, xs, gs, ms, etas, x_hat)
+
+
+def _raise_if_diverged(name: str, g: np.ndarray, t: int) -> None:
+    if not np.all(np.isfinite(g)):
+        raise FloatingPointError(f"{name} diverged: non-finite gradient at round {t + 1}")
+
+
+def _fused(method: OnlineMethod, losses: LossSequence, x1: np.ndarray | None) -> Trajectory:
+    dom, p, code, a, b = method.domain, method.params, losses.code, losses.a, losses.b
+    x_hat = None
+    if method.kernel == "euclid":
+        start = dom.center if x1 is None else dom.check_point("x1", x1)
+        xs, x_hat, gs, ms, etas = kernels.run_euclid(
+            code, a, b, float(dom.radius), start, int(p[0]), p[1], p[2], p[3], bool(p[4]))
+    elif method.kernel == "oftrl":
+        method.init(x1)  # validates x1
+        xs, gs, ms, etas = kernels.run_oftrl(code, a, b, float(dom.radius), p[0])
+    elif method.kernel == "oftl":
+        start = dom.center if x1 is None else dom.check_point("x1", x1)
+        xs, gs, ms = kernels.run_oftl(code, a, b, float(dom.radius), start, p[0])
+        etas = np.full(losses.T, np.nan)
+    elif method.kernel == "hedge":
+        method.init(x1)
+        xs, gs, ms, etas = kernels.run_hedge(code, a, b, p[0], p[1], bool(p[2]))
+    else:
+        raise ValueError(f"method {method.name!r} has no fused kernel; use backend='numpy'")
+    bad = np.flatnonzero(~np.all(np.isfinite(gs), axis=1))
+    if bad.size:
+        _raise_if_diverged(method.name, gs[bad[0]], int(bad[0]))
+    return Trajectory(method.name, xs, gs, ms, etas, x_hat)
+
+
+def run(method: OnlineMethod, losses: LossSequence, *, x1: np.ndarray | None = None,
+        backend: Backend = "auto") -> Trajectory:
+    """Play ``method`` against ``losses`` for all T rounds.
+
+    Parameters
+    ----------
+    method
+        An :class:`~solvers.omd.first_order.OnlineMethod`.
+    losses
+        The realised losses; their dimension must match the method's domain.
+    x1
+        Optional starting point (default: the centre of the domain).
+    backend
+        ``"numba"`` (fused kernel), ``"numpy"`` (the ``init``/``update`` loop, the reference) or
+        ``"auto"`` (numba where the method has a kernel).
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    FloatingPointError
+        If a gradient becomes non-finite (divergence), naming the round.
+    """
+    if not isinstance(method, OnlineMethod):
+        raise TypeError(f"method must be an OnlineMethod, got {type(method).__name__}")
+    if not isinstance(losses, LossSequence):
+        raise TypeError(f"losses must be a LossSequence, got {type(losses).__name__}")
+    if losses.dim != method.domain.dim:
+        raise ValueError(f"losses have dimension {losses.dim} but the domain has "
+                         f"{method.domain.dim}")
+    if backend not in ("auto", "numba", "numpy"):
+        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
+    if backend == "numpy" or (backend == "auto" and method.kernel == "python"):
+        return _reference(method, losses, x1)
+    return _fused(method, losses, x1)
