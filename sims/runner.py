@@ -1,0 +1,179 @@
+"""Experiments, deterministic seeds, parallel sweeps, and the cache of stored results.
+
+An experiment is a function ``(config, rng) -> pandas.DataFrame`` registered under
+``(topic, name)`` with its default config. A sweep runs it over a list of configs and a number of
+seeds; the generator of each (config, seed index) is derived from the base seed and a hash of the
+config alone, so the table is identical whatever the number of parallel jobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from sims.store import _jsonable, config_hash, load_table, provenance, save_table
+
+__all__ = [
+    "Experiment",
+    "derive_seed",
+    "experiments",
+    "get_experiment",
+    "parse_overrides",
+    "register_experiment",
+    "run_sweep",
+]
+
+ExperimentFn = Callable[[dict[str, Any], np.random.Generator], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment: what it computes and with which defaults."""
+
+    topic: str
+    name: str
+    func: ExperimentFn = field(compare=False)
+    defaults: Mapping[str, Any] = field(compare=False)
+    description: str = ""
+
+    def config(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults updated by ``overrides``; unknown keys raise ``KeyError`` naming them."""
+        config = dict(self.defaults)
+        for key, value in (overrides or {}).items():
+            if key not in config:
+                known = ", ".join(sorted(config))
+                raise KeyError(f"{self.topic}.{self.name} has no parameter {key!r}; "
+                               f"known parameters: {known}")
+            config[key] = value
+        return config
+
+
+_EXPERIMENTS: dict[tuple[str, str], Experiment] = {}
+
+
+def register_experiment(topic: str, name: str, defaults: Mapping[str, Any],
+                        description: str = "") -> Callable[[ExperimentFn], ExperimentFn]:
+    """Decorator registering ``func(config, rng) -> DataFrame`` as experiment ``topic name``."""
+
+    def wrap(func: ExperimentFn) -> ExperimentFn:
+        doc = description or (func.__doc__ or "").strip().splitlines()[0]
+        _EXPERIMENTS[(topic, name)] = Experiment(topic, name, func, dict(defaults), doc)
+        return func
+
+    return wrap
+
+
+def _load_topic(topic: str) -> None:
+    import importlib
+
+    from sims import TOPICS
+
+    if topic not in TOPICS:
+        raise KeyError(f"unknown topic {topic!r}; known topics: {', '.join(TOPICS)}")
+    importlib.import_module(f"sims.{topic}")
+
+
+def experiments(topic: str | None = None) -> list[Experiment]:
+    """Registered experiments, optionally of one topic."""
+    from sims import TOPICS
+
+    for t in TOPICS if topic is None else (topic,):
+        _load_topic(t)
+    return [e for e in _EXPERIMENTS.values() if topic is None or e.topic == topic]
+
+
+def get_experiment(topic: str, name: str) -> Experiment:
+    """The experiment ``name`` of ``topic``; ``KeyError`` naming the known ones otherwise."""
+    _load_topic(topic)
+    try:
+        return _EXPERIMENTS[(topic, name)]
+    except KeyError:
+        known = ", ".join(sorted(n for t, n in _EXPERIMENTS if t == topic))
+        raise KeyError(f"unknown experiment {name!r} of topic {topic!r}; known: {known}") from None
+
+
+def derive_seed(base_seed: int, config: Mapping[str, Any], index: int) -> np.random.SeedSequence:
+    """The seed of repetition ``index`` of ``config``: a function of base seed, config and index only."""
+    payload = json.dumps(_jsonable(dict(config)), sort_keys=True, default=str).encode()
+    words = np.frombuffer(hashlib.sha256(payload).digest()[:16], dtype=np.uint32)
+    return np.random.SeedSequence([int(base_seed), *map(int, words), int(index)])
+
+
+def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
+    """Parse ``key=value`` strings; values are read as JSON where possible (numbers, lists, bools)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects key=value, got {pair!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def _run_one(exp: Experiment, config: dict[str, Any], base_seed: int, index: int) -> pd.DataFrame:
+    rng = np.random.default_rng(derive_seed(base_seed, config, index))
+    df = exp.func(config, rng)
+    df.insert(0, "seed", index)
+    for key in reversed(list(config)):
+        value = config[key]
+        if isinstance(value, list | tuple | dict):
+            value = json.dumps(value)
+        df.insert(0, key, value)
+    return df
+
+
+def run_sweep(exp: Experiment, configs: list[dict[str, Any]], *, seeds: int, base_seed: int = 0,
+              jobs: int = 1, cache_dir: str | Path | None = None, force: bool = False,
+              ) -> pd.DataFrame:
+    """Run ``exp`` on every config for ``seeds`` seeds; returns one tidy table.
+
+    Parameters
+    ----------
+    exp
+        The experiment.
+    configs
+        Full configs (see :meth:`Experiment.config`).
+    seeds
+        Number of repetitions per config (seed indices 0..seeds-1).
+    base_seed
+        Base of the deterministic seed derivation.
+    jobs
+        joblib workers; the table does not depend on it.
+    cache_dir
+        If given, the table is stored there as parquet with provenance, keyed by a hash of the
+        experiment, configs, seeds, base seed and code; a stored table is reused unless ``force``.
+    """
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    key = config_hash(topic=exp.topic, name=exp.name, configs=configs, seeds=seeds,
+                      base_seed=base_seed)
+    path = None if cache_dir is None else Path(cache_dir) / f"{exp.topic}-{exp.name}-{key}.parquet"
+    if path is not None and path.exists() and not force:
+        return load_table(path)[0]
+    start = time.perf_counter()
+    tasks = [(c, i) for c in configs for i in range(seeds)]
+    if jobs == 1 or len(tasks) == 1:
+        parts = [_run_one(exp, c, base_seed, i) for c, i in tasks]
+    else:
+        parts = Parallel(n_jobs=jobs)(delayed(_run_one)(exp, c, base_seed, i) for c, i in tasks)
+    df = pd.concat(parts, ignore_index=True)
+    if path is not None:
+        save_table(df, path, provenance(topic=exp.topic, experiment=exp.name, configs=configs,
+                                        seeds=seeds, base_seed=base_seed, backend="cpu",
+                                        wall_time_s=time.perf_counter() - start))
+    return df
