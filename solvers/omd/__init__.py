@@ -5,6 +5,7 @@ Methods are ``init``/``update`` pairs (:mod:`solvers.omd.first_order`); :func:`r
 """
 
 from solvers.omd.domains import Ball, Simplex
+from solvers.omd.ensemble import SwordState, sword_pp
 from solvers.omd.first_order import (
     EuclidState,
     FTRLState,
@@ -18,6 +19,7 @@ from solvers.omd.first_order import (
     optimistic_omd,
 )
 from solvers.omd.losses import LossSequence
+from solvers.omd.newton import NewtonState, online_newton
 from solvers.omd.run import Trajectory, run
 from solvers.omd.steps import (
     StepRule,
@@ -35,9 +37,11 @@ __all__ = [
     "FTRLState",
     "HedgeState",
     "LossSequence",
+    "NewtonState",
     "OnlineMethod",
     "Simplex",
     "StepRule",
+    "SwordState",
     "Trajectory",
     "constant",
     "convex_adaptive",
@@ -47,9 +51,11 @@ __all__ = [
     "ogd",
     "ogd_inv_t",
     "ogd_sqrt",
+    "online_newton",
     "optimistic_hedge",
     "optimistic_omd",
     "run",
     "step_size",
     "strongly_convex",
+    "sword_pp",
 ]

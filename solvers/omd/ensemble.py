@@ -16,13 +16,13 @@ Base learners (vectorised, arrays of shape (N, d)), for :math:`i = 0, \dots, N-1
 where :math:`g_t = \nabla f_t(x_t)` is the gradient at the *played* point and Π the projection on
 the ball.
 
-Step grid: :math:`\eta_i = \eta_{\min} 2^i` with :math:`\eta_{\min} = D/(G\sqrt T)` (the OGD step of a
-static comparator over T rounds) and, by default, :math:`N = 1 + \lceil \log_2 \sqrt T\rceil`, so the
-largest step :math:`\eta_{N-1} \in [D/G, 2D/G)`. Optimistic OGD with a constant step η has dynamic
-regret :math:`O((D^2 + DP_T)/\eta + \eta(G^2 + V_T))` against a path of length :math:`P_T` with
-gradient variation :math:`V_T`, tuned at :math:`\eta^* \approx \sqrt{(D^2 + 2DP_T)/(2G^2 + 2V_T)}`
-(Zhao et al., §3). Whenever :math:`\eta^* \in [\eta_{\min}, D/G]` the grid holds a step within a factor
-2 of it; outside, the nearest end of the grid is the best learner.
+Step grid: :math:`\eta_i = \eta_{\min} 2^i` with :math:`\eta_{\min} = D/(G\sqrt T)` (the OGD
+step of a static comparator over T rounds) and, by default, :math:`N = 1 + \lceil \log_2 \sqrt
+T\rceil`, so the largest step :math:`\eta_{N-1} \in [D/G, 2D/G)`. Optimistic OGD with a constant
+step η has dynamic regret :math:`O((D^2 + DP_T)/\eta + \eta(G^2 + V_T))` against a path of length
+:math:`P_T` with gradient variation :math:`V_T`, tuned at :math:`\eta^* \approx \sqrt{(D^2 +
+2DP_T)/(2G^2 + 2V_T)}` (Zhao et al., §3). Whenever :math:`\eta^* \in [\eta_{\min}, D/G]` the grid
+holds a step within a factor 2 of it; outside, the nearest end of the grid is the best learner.
 
 Meta-learner: optimistic Hedge in FTRL form over the learners, on the linearised losses and
 optimism
@@ -39,10 +39,11 @@ self-confident step
 
     \varepsilon_t = \sqrt{\frac{\ln N}{(GD)^2 + \sum_{s<t}\|\ell_s - m_s\|_\infty^2}}.
 
-Since :math:`|\ell_{t,i} - m_{t,i}| = |\langle g_t - M_t, x_{t,i}\rangle| \le R\|g_t - M_t\| \le GD`,
-the floor :math:`(GD)^2` is the squared range of one round, so :math:`\varepsilon_t \|\ell_t -
-m_t\|_\infty \le \sqrt{\ln N}`. The FTRL form is used because :math:`\varepsilon_t` varies (as for
-:func:`solvers.omd.first_order.optimistic_hedge`), and its regret against every fixed learner is
+Since :math:`|\ell_{t,i} - m_{t,i}| = |\langle g_t - M_t, x_{t,i}\rangle| \le R\|g_t - M_t\|
+\le GD`, the floor :math:`(GD)^2` is the squared range of one round, so
+:math:`\varepsilon_t \|\ell_t - m_t\|_\infty \le \sqrt{\ln N}`. The FTRL form is used because
+:math:`\varepsilon_t` varies (as for :func:`solvers.omd.first_order.optimistic_hedge`), and its
+regret against every fixed learner is
 :math:`O(\sqrt{\ln N\,((GD)^2 + \sum_t \|\ell_t - m_t\|_\infty^2)})`, a gradient-variation bound.
 
 Differences from Sword++ (documented, deliberate): Sword++ adds the switching cost
@@ -58,9 +59,10 @@ References
 ----------
 P. Zhao, Y.-J. Zhang, L. Zhang, Z.-H. Zhou, "Adaptivity and Non-stationarity: Problem-dependent
 Dynamic Regret for Online Convex Optimization", arXiv 2112.14368 (JMLR 2024), Sword++.
-L. Zhang, S. Lu, Z.-H. Zhou, "Adaptive Online Learning in Dynamic Environments", NeurIPS 2018 (Ader,
-the geometric step grid).
-A. Rakhlin, K. Sridharan, "Online Learning with Predictable Sequences", COLT 2013 (optimistic Hedge).
+L. Zhang, S. Lu, Z.-H. Zhou, "Adaptive Online Learning in Dynamic Environments", NeurIPS 2018
+(Ader, the geometric step grid).
+A. Rakhlin, K. Sridharan, "Online Learning with Predictable Sequences", COLT 2013 (optimistic
+Hedge).
 """
 
 from __future__ import annotations

@@ -51,12 +51,13 @@ Projection
 ----------
 :math:`\Pi^U(y) = y` when :math:`\|y\| \le R`. Otherwise the KKT conditions
 :math:`U(x - y) + \nu x = 0`, :math:`\|x\| = R`, :math:`\nu \ge 0` give
-:math:`x(\nu) = (U + \nu I)^{-1}Uy`. With :math:`U = Q\Lambda Q^\top` and :math:`c = \Lambda Q^\top y`,
-:math:`\|x(\nu)\|^2 = \sum_i c_i^2/(\lambda_i + \nu)^2` is decreasing in ν, exceeds :math:`R^2` at 0 and
-is at most :math:`R^2` at :math:`\nu_{\max} = \lambda_{\max}\|y\|/R - \lambda_{\min}`. The root of
+:math:`x(\nu) = (U + \nu I)^{-1}Uy`. With :math:`U = Q\Lambda Q^\top` and
+:math:`c = \Lambda Q^\top y`, :math:`\|x(\nu)\|^2 = \sum_i c_i^2/(\lambda_i + \nu)^2` is decreasing
+in ν, exceeds :math:`R^2` at 0 and is at most :math:`R^2` at
+:math:`\nu_{\max} = \lambda_{\max}\|y\|/R - \lambda_{\min}`. The root of
 :math:`\phi(\nu) = 1/\|x(\nu)\| - 1/R`, an increasing concave function (the trust-region secular
-equation), is found by Newton's method from :math:`\nu = 0`, safeguarded by bisection on the bracket
-:math:`[0, \nu_{\max}]`, to a relative accuracy of 1e-13 in :math:`\|x\|`.
+equation), is found by Newton's method from :math:`\nu = 0`, safeguarded by bisection on the
+bracket :math:`[0, \nu_{\max}]`, to a relative accuracy of 1e-13 in :math:`\|x\|`.
 
 References
 ----------
@@ -200,7 +201,8 @@ def online_newton(domain: Ball, *, alpha: float, G: float, delta: float = 1.0,
     Returns
     -------
     OnlineMethod
-        ``kernel="python"`` (run on the numpy loop); states are :class:`NewtonState`, ``eta`` is NaN.
+        ``kernel="python"`` (run on the numpy loop); states are :class:`NewtonState`; ``eta``
+        is NaN.
 
     Notes
     -----

@@ -1,0 +1,193 @@
+"""The ``boundlab`` command: list, verify, run, figures, bench.
+
+Exit status: 0 on success (``verify``: every claim that ran holds), 1 when a claim fails, 2 on bad
+usage (unknown topic, claim, experiment or parameter), with one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad usage: reported as one line, exit status 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="boundlab", description="Executable theorems: run, check and plot the claims.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("list", help="every claim: id, kind, source, statement")
+
+    verify = sub.add_parser("verify", help="check the claims and print their verdicts")
+    verify.add_argument("--scale", choices=("quick", "full"), default="quick")
+    verify.add_argument("--topic", action="append", default=[], metavar="T")
+    verify.add_argument("--claim", action="append", default=[], metavar="ID")
+    verify.add_argument("--jobs", type=_positive_int, default=1, metavar="N")
+    verify.add_argument("--seed", type=int, default=0, metavar="S", help="base seed")
+    verify.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="output folder (default ./boundlab-results)")
+    verify.add_argument("--force", action="store_true", help="recompute cached experiments")
+    verify.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    run = sub.add_parser("run", help="run one experiment and write its table to parquet")
+    run.add_argument("topic")
+    run.add_argument("experiment")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides")
+    run.add_argument("--seeds", type=_positive_int, default=1, metavar="N")
+    run.add_argument("--jobs", type=_positive_int, default=1, metavar="N")
+    run.add_argument("--seed", type=int, default=0, metavar="S", help="base seed")
+    run.add_argument("--out", type=Path, default=None, metavar="FILE")
+    run.add_argument("--force", action="store_true", help="recompute even if stored")
+
+    figures = sub.add_parser("figures", help="regenerate the paper figures")
+    figures.add_argument("topics", nargs="*", metavar="TOPIC")
+    figures.add_argument("--scale", choices=("quick", "full"), default="quick")
+    figures.add_argument("--format", default="html", metavar="FMT[,FMT]",
+                         help="comma-separated: html, pdf, png (default html)")
+    figures.add_argument("--out", type=Path, default=Path("paper_figs/out"), metavar="DIR")
+    figures.add_argument("--jobs", type=_positive_int, default=1, metavar="N")
+    figures.add_argument("--seed", type=int, default=0, metavar="S", help="base seed")
+
+    bench = sub.add_parser("bench", help="time each solver against its reference")
+    bench.add_argument("topics", nargs="*", metavar="TOPIC")
+    bench.add_argument("--repeats", type=_positive_int, default=None, metavar="N")
+    return parser
+
+
+def _cmd_list(_: argparse.Namespace) -> int:
+    from theory import claims
+
+    for c in claims():
+        flag = " (reconstructed)" if c.reconstructed else ""
+        print(f"{c.id:<30} {c.kind!s:<21} {c.source}{flag}\n{'':<30} {c.statement}")
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sims import __version__
+    from sims.checks import CheckContext
+    from sims.report import write_report
+    from sims.store import provenance, save_table
+    from sims.verify import default_out_dir, format_table, select_claims, verdict_table, verify
+
+    try:
+        selected = select_claims(args.topic, args.claim)
+    except KeyError as err:
+        raise UsageError(err.args[0]) from None
+    out = args.out or default_out_dir()
+    ctx = CheckContext(args.scale, args.seed, args.jobs, out / "cache", args.force)
+
+    def progress(items):  # noqa: ANN001, ANN202
+        bar = tqdm(items, desc="verify", unit="claim", disable=args.no_progress, file=sys.stderr)
+        for item in bar:
+            bar.set_postfix_str(item.id)
+            yield item
+
+    result = verify(selected, ctx, progress)
+    table = verdict_table(result)
+    print(format_table(table))
+    n_fail = int((table["verdict"] != "holds").sum())
+    print(f"\n{len(table) - n_fail}/{len(table)} claims hold at scale {args.scale!r} "
+          f"in {result.seconds:.1f}s")
+    for r in table[table["verdict"] != "holds"].itertuples():
+        print(f"FAILS {r.claim}: {r.detail}")
+    meta = provenance(command="verify", scale=args.scale, base_seed=args.seed, jobs=args.jobs,
+                      claims=[c.id for c in selected], wall_time_s=result.seconds, backend="cpu")
+    save_table(table, out / "verify.parquet", meta)
+    write_report(table, out / "report.html", title=f"boundlab {__version__}: verify "
+                 f"(scale {args.scale})", meta=meta)
+    print(f"wrote {out / 'verify.parquet'} and {out / 'report.html'}")
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sims.runner import get_experiment, parse_overrides, run_sweep
+    from sims.store import provenance, save_table
+
+    try:
+        exp = get_experiment(args.topic, args.experiment)
+        config = exp.config(parse_overrides(args.overrides))
+    except (KeyError, ValueError) as err:
+        raise UsageError(err.args[0]) from None
+    out = args.out or Path("boundlab-results") / f"{args.topic}-{args.experiment}.parquet"
+    start = time.perf_counter()
+    try:
+        df = run_sweep(exp, [config], seeds=args.seeds, base_seed=args.seed, jobs=args.jobs,
+                       cache_dir=out.parent / "cache", force=args.force)
+    except (ValueError, TypeError) as err:  # a bad parameter value, named by the solver
+        raise UsageError(f"{args.topic} {args.experiment}: {err}") from None
+    save_table(df, out, provenance(topic=args.topic, experiment=args.experiment, config=config,
+                                   seeds=args.seeds, base_seed=args.seed, backend="cpu",
+                                   wall_time_s=time.perf_counter() - start))
+    print(f"{len(df)} rows x {df.shape[1]} columns -> {out}")
+    return EXIT_OK
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
+    from paper_figs.export import write_figures
+
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    try:
+        report = write_figures(args.topics or None, scale=args.scale, formats=formats,
+                               out_dir=args.out, base_seed=args.seed, jobs=args.jobs,
+                               cache_dir=Path("boundlab-results") / "cache")
+    except (KeyError, ValueError) as err:
+        raise UsageError(err.args[0]) from None
+    print(report)
+    return EXIT_OK
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from sims import TOPICS
+    from sims.bench import benchmarks, run_benchmarks
+
+    for t in args.topics:
+        if t not in TOPICS:
+            raise UsageError(f"unknown topic {t!r}; known topics: {', '.join(TOPICS)}")
+    table = run_benchmarks(benchmarks(args.topics or None), repeats=args.repeats)
+    for r in table.itertuples():
+        print(f"{r.topic}/{r.benchmark}: {r.candidate} median {r.candidate_median_s * 1e3:.2f} ms "
+              f"(min {r.candidate_min_s * 1e3:.2f}) vs {r.reference} median "
+              f"{r.reference_median_s * 1e3:.2f} ms (min {r.reference_min_s * 1e3:.2f}): "
+              f"{r.speedup:.1f}x")
+    return EXIT_OK
+
+
+COMMANDS = {"list": _cmd_list, "verify": _cmd_verify, "run": _cmd_run, "figures": _cmd_figures,
+            "bench": _cmd_bench}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``boundlab`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as err:
+        print(f"boundlab {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

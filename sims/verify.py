@@ -1,0 +1,85 @@
+"""Run the checks of many claims and summarise them: the engine of ``boundlab verify``."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sims.checks import CheckContext, Verdict, run_check
+from theory import Claim, claims, get_claim
+
+__all__ = ["VerifyResult", "select_claims", "verify", "verdict_table"]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """All verdicts of one ``verify`` run and its wall time."""
+
+    verdicts: list[Verdict]
+    claims: list[Claim]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """True when every claim that ran holds."""
+        return all(v.holds for v in self.verdicts)
+
+
+def select_claims(topics: Iterable[str] = (), claim_ids: Iterable[str] = ()) -> list[Claim]:
+    """Claims of the given topics plus the given ids (all claims when both are empty).
+
+    Raises ``KeyError`` naming the unknown topic or claim.
+    """
+    topics, claim_ids = list(topics), list(claim_ids)
+    known_topics = {c.topic for c in claims()}
+    for t in topics:
+        if t not in known_topics:
+            raise KeyError(f"unknown topic {t!r}; known topics: {', '.join(sorted(known_topics))}")
+    chosen = [get_claim(cid) for cid in claim_ids]
+    if not topics and not claim_ids:
+        return claims()
+    for t in topics:
+        chosen += [c for c in claims(t) if c not in chosen]
+    return chosen
+
+
+def verify(selected: list[Claim], ctx: CheckContext,
+           progress: Callable[[Iterable[Claim]], Iterable[Claim]] | None = None) -> VerifyResult:
+    """Run the check of each selected claim; ``progress`` may wrap the iteration (a progress bar)."""
+    start = time.perf_counter()
+    verdicts = [run_check(c.id, ctx) for c in (progress or iter)(selected)]
+    return VerifyResult(verdicts, selected, time.perf_counter() - start)
+
+
+def verdict_table(result: VerifyResult) -> pd.DataFrame:
+    """One row per claim: id, kind, source, bound, measured, tightness, verdict, seconds, detail."""
+    rows = []
+    for claim, v in zip(result.claims, result.verdicts, strict=True):
+        rows.append({"claim": claim.id, "kind": str(claim.kind), "source": claim.source,
+                     "reconstructed": claim.reconstructed, "bound": v.bound,
+                     "measured": v.measured, "tightness": v.tightness, "verdict": v.status,
+                     "seconds": v.seconds, "detail": v.detail})
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """A fixed-width text table of the verdicts for the terminal."""
+    def num(x: float) -> str:
+        return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
+
+    header = f"{'claim':<30} {'bound':>11} {'measured':>11} {'tightness':>9}  {'verdict':<7} {'time':>7}"
+    lines = [header, "-" * len(header)]
+    for r in table.itertuples(index=False):
+        lines.append(f"{r.claim:<30} {num(r.bound):>11} {num(r.measured):>11} "
+                     f"{num(r.tightness):>9}  {r.verdict:<7} {r.seconds:>6.1f}s")
+    return "\n".join(lines)
+
+
+def default_out_dir() -> Path:
+    """``./boundlab-results`` in the working directory."""
+    return Path.cwd() / "boundlab-results"
