@@ -11,7 +11,7 @@ from sims.omd import checkpoints, make_stream, trajectory_metrics
 _T = 2**15
 
 
-def _stream(family: str = "quadratic"):  # noqa: ANN202
+def _stream(family: str = "quadratic"):
     return make_stream(family, _T, 10, np.random.default_rng(0), rho=0.5)
 
 

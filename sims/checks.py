@@ -53,7 +53,7 @@ class CheckContext:
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}, got {self.scale!r}")
 
-    def pick(self, quick, full):  # noqa: ANN001, ANN201 - any pair of values
+    def pick(self, quick, full):
         """``quick`` or ``full`` according to the scale."""
         return quick if self.scale == "quick" else full
 

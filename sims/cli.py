@@ -99,7 +99,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     out = args.out or default_out_dir()
     ctx = CheckContext(args.scale, args.seed, args.jobs, out / "cache", args.force)
 
-    def progress(items):  # noqa: ANN001, ANN202
+    def progress(items):
         bar = tqdm(items, desc="verify", unit="claim", disable=args.no_progress, file=sys.stderr)
         for item in bar:
             bar.set_postfix_str(item.id)
@@ -116,9 +116,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     meta = provenance(command="verify", scale=args.scale, base_seed=args.seed, jobs=args.jobs,
                       claims=[c.id for c in selected], wall_time_s=result.seconds, backend="cpu")
     save_table(table, out / "verify.parquet", meta)
+    for claim, verdict in zip(selected, result.verdicts, strict=True):
+        save_table(verdict.data, out / "data" / f"{claim.id}.parquet", {**meta, "claim": claim.id})
     write_report(table, out / "report.html", title=f"boundlab {__version__}: verify "
                  f"(scale {args.scale})", meta=meta)
-    print(f"wrote {out / 'verify.parquet'} and {out / 'report.html'}")
+    print(f"wrote {out / 'verify.parquet'}, {out / 'report.html'} and the data behind each "
+          f"verdict in {out / 'data'}")
     return EXIT_OK if result.ok else EXIT_FAIL
 
 

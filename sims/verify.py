@@ -13,7 +13,7 @@ import pandas as pd
 from sims.checks import CheckContext, Verdict, run_check
 from theory import Claim, claims, get_claim
 
-__all__ = ["VerifyResult", "select_claims", "verify", "verdict_table"]
+__all__ = ["VerifyResult", "select_claims", "verdict_table", "verify"]
 
 
 @dataclass(frozen=True)

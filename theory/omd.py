@@ -180,7 +180,7 @@ def strongly_convex_burn_in(L: float, lam: float, D: float) -> float:
     The terms vanish once λ²t(t−2) ≥ 64L², so the sum is finite; it is at most (32L²D²/λ)H_{t₀}
     with t₀ = 2 + 8L/λ.
     """
-    t_max = int(math.ceil(2.0 + 8.0 * L / lam)) + 2
+    t_max = math.ceil(2.0 + 8.0 * L / lam) + 2
     t = np.arange(2, t_max + 1, dtype=float)
     return 2.0 * D * D * float(np.sum(np.maximum(0.0, 16.0 * L * L / (lam * t) - lam * (t - 2) / 4)))
 

@@ -21,7 +21,6 @@ from sims.checks import (
     register_check,
     slope_verdict,
 )
-from sims.omd.experiments import REGRET_DEFAULTS
 from sims.runner import get_experiment, run_sweep
 from theory import omd as th
 
@@ -42,7 +41,7 @@ def _convex_grid(method: str) -> list[dict[str, Any]]:
             for path in (("alternating", "walk") if rho > 0 else ("alternating",))]
 
 
-def _rowwise(df: pd.DataFrame, func, *cols: str) -> np.ndarray:  # noqa: ANN001
+def _rowwise(df: pd.DataFrame, func, *cols: str) -> np.ndarray:
     return np.array([func(*vals) for vals in zip(*(df[c].to_numpy() for c in cols), strict=True)])
 
 
@@ -151,22 +150,37 @@ def _mean_curve(df: pd.DataFrame, value: str, by: list[str]) -> pd.DataFrame:
 
 @register_check("omd.chen_exp_concave")
 def check_chen_exp_concave(ctx: CheckContext) -> Verdict:
-    """Claim 9: optimistic ONS on G3 (i.i.d.), slope of log E R_T against log(d ln(σ² + Σ²))."""
-    configs = [{"family": "square", "method": "optimistic_ons", "rho": 0.0, "d": 5,
-                "T": ctx.pick(2048, 16384)}]
+    """Claim 9: optimistic ONS on G3 (i.i.d.) has regret growing like d·ln(σ²_{1:T} + Σ²_{1:T}).
+
+    The O(·) has no confirmed constant, so the check is on the shape: the regret gained per unit of
+    the rate, q_k = ΔR_k / Δrate_k between consecutive doublings of T, must not grow with T (fitted
+    log-log slope of q_k against T_k at most 0.15; OGD with D/(G√t) on the same stream gives about
+    0.45, a √T method 0.5). The instance is d = 2, τ = 0.5, δ = 0.1, where the Newton phase starts
+    within T = 2^6: with the spec's defaults (d = 10, τ = 0.1, δ = 1) optimistic ONS stays in its
+    pre-asymptotic, gradient-descent-like phase until t ≈ 7·10⁴, past any T checked here.
+    """
+    configs = [{"family": "square", "method": "optimistic_ons", "rho": 0.0, "d": 2, "tau": 0.5,
+                "delta": 0.1, "T": ctx.pick(4096, 65536)}]
     df = _sweep(ctx, configs, seeds=ctx.pick(10, 20))
-    curve = df.groupby("rounds", as_index=False)[["regret", "sigma2_sum", "Sigma2_sum"]].mean()
+    curve = df.groupby("rounds", as_index=False)[["regret", "sigma2_sum", "Sigma2_sum", "d"]].mean()
     curve = curve[curve["rounds"] >= 64]
-    rate = _rowwise(curve.assign(d=5), th.exp_concave_rate, "d", "sigma2_sum", "Sigma2_sum")
-    slope = fit_slope(rate, curve["regret"].clip(lower=1e-12))
-    return slope_verdict("omd.chen_exp_concave", df, slope, 1.0, 0.5,
-                         "E R_T against d·ln(σ²+Σ²), T ≥ 64 (a √T method gives slope > 3)")
+    rate = _rowwise(curve, th.exp_concave_rate, "d", "sigma2_sum", "Sigma2_sum")
+    per_rate = np.diff(curve["regret"].to_numpy()) / np.diff(rate)
+    slope = fit_slope(curve["rounds"].to_numpy()[1:], np.clip(per_rate, 1e-12, None))
+    return slope_verdict("omd.chen_exp_concave", df, slope, 0.0, 0.15,
+                         "growth of ΔR_T / Δ(d·ln(σ²+Σ²)) per doubling of T ≥ 64")
 
 
 @register_check("omd.chen_dynamic")
 def check_chen_dynamic(ctx: CheckContext) -> Verdict:
-    """Claim 10: ensemble's dynamic regret across path lengths (circle of radius R/2, speed ω)."""
-    omegas = (0.001, 0.004, 0.016, 0.064)
+    """Claim 10: the ensemble's dynamic regret against √((1+P_T+σ²+Σ²)(1+P_T)) across path lengths.
+
+    G2 with targets on a circle of radius R/2 at angular speed ω (σ = 0), ω over three decades. The
+    O(·) has no confirmed constant: the check fits the log-log slope of E dynamic regret against the
+    rate over the upper half of the sweep (where the rate's "1 +" terms no longer dominate), which
+    must be at most 1 + 0.25, and reports the largest ratio regret / rate.
+    """
+    omegas = (0.001, 0.004, 0.016, 0.064, 0.256, 1.0)
     configs = [{"family": "quadratic", "method": "sword", "rho": 1.0, "A0": 0.5, "s0": 0.0,
                 "path": "circle", "omega": w, "T": ctx.pick(2048, 16384)} for w in omegas]
     df = _sweep(ctx, configs, seeds=ctx.pick(4, 10))
@@ -174,9 +188,12 @@ def check_chen_dynamic(ctx: CheckContext) -> Verdict:
     curve = last.groupby("omega", as_index=False)[
         ["dyn_regret", "path_length", "sigma2_sum", "Sigma2_sum"]].mean()
     rate = _rowwise(curve, th.dynamic_rate, "path_length", "sigma2_sum", "Sigma2_sum")
-    slope = fit_slope(rate, curve["dyn_regret"].clip(lower=1e-12))
+    upper = slice(len(curve) // 2, None)
+    slope = fit_slope(rate[upper], curve["dyn_regret"].to_numpy()[upper].clip(1e-12))
+    ratio = float(np.max(curve["dyn_regret"] / rate))
     return slope_verdict("omd.chen_dynamic", df, slope, 1.0, 0.25,
-                         "E dynamic regret against √((1+P_T+σ²+Σ²)(1+P_T)) across ω")
+                         f"E dynamic regret vs rate over ω ≥ {omegas[len(omegas) // 2]}; "
+                         f"max regret / rate = {ratio:.3f}")
 
 
 @register_check("omd.ogd_convex")

@@ -87,6 +87,7 @@ def regret_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.Da
     method = build_method(config["method"], stream, config)
     traj = so.run(method, stream.losses)
     df = trajectory_metrics(stream, traj, checkpoints(T))
-    for name, value in (("D", stream.D), ("G", stream.G), ("L", stream.L), ("lam", stream.lam)):
+    for name, value in (("D", stream.D), ("G", stream.G), ("L", stream.L), ("lam", stream.lam),
+                        ("alpha", stream.alpha)):
         df[name] = value
     return df

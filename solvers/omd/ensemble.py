@@ -21,8 +21,9 @@ step of a static comparator over T rounds) and, by default, :math:`N = 1 + \lcei
 T\rceil`, so the largest step :math:`\eta_{N-1} \in [D/G, 2D/G)`. Optimistic OGD with a constant
 step η has dynamic regret :math:`O((D^2 + DP_T)/\eta + \eta(G^2 + V_T))` against a path of length
 :math:`P_T` with gradient variation :math:`V_T`, tuned at :math:`\eta^* \approx \sqrt{(D^2 +
-2DP_T)/(2G^2 + 2V_T)}` (Zhao et al., §3). Whenever :math:`\eta^* \in [\eta_{\min}, D/G]` the grid
-holds a step within a factor 2 of it; outside, the nearest end of the grid is the best learner.
+2DP_T)/(2G^2 + 2V_T)}` (Zhao et al., after Lemma 1). Whenever
+:math:`\eta^* \in [\eta_{\min}, D/G]` the grid holds a step within a factor 2 of it; outside, the
+nearest end of the grid is the best learner.
 
 Meta-learner: optimistic Hedge in FTRL form over the learners, on the linearised losses and
 optimism

@@ -67,7 +67,7 @@ Stochastic and Adversarial Online Convex Optimization", ICML 2023 / JMLR 2024, a
 E. Hazan, A. Agarwal, S. Kale, "Logarithmic Regret Algorithms for Online Convex Optimization",
 Machine Learning 69 (2007), Algorithm 2 (ONS) and Lemma 3.
 C.-K. Chiang, T. Yang, C.-J. Lee, M. Mahdavi, C.-J. Lu, R. Jin, S. Zhu, "Online Optimization with
-Gradual Variations", COLT 2012, Section 4.
+Gradual Variations", COLT 2012 (the exp-concave case).
 J. J. Moré, D. C. Sorensen, "Computing a Trust Region Step", SIAM J. Sci. Stat. Comput. 4 (1983).
 """
 

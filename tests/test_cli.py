@@ -1,0 +1,107 @@
+"""The ``boundlab`` command: list, verify (including a claim made to fail), run, bench, bad usage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from sims.cli import main
+from sims.store import load_table
+from theory import claims
+from theory import omd as th
+
+
+def test_list_shows_every_claim(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for claim in claims():
+        assert claim.id in out
+    assert "(reconstructed)" in out
+
+
+def test_verify_writes_table_and_offline_report(tmp_path, capsys) -> None:
+    status = main(["verify", "--claim", "omd.ogd_convex", "--claim", "omd.regimes",
+                   "--out", str(tmp_path), "--no-progress"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "omd.ogd_convex" in out and "holds" in out and "tightness" in out
+    table, meta = load_table(tmp_path / "verify.parquet")
+    assert list(table["claim"]) == ["omd.ogd_convex", "omd.regimes"]
+    assert (table["verdict"] == "holds").all()
+    assert ((table["tightness"] > 0) & (table["tightness"] <= 1)).all()
+    assert meta["scale"] == "quick" and meta["base_seed"] == 0 and "numpy" in meta
+    html = (tmp_path / "report.html").read_text()
+    assert "<script src=\"http" not in html and "plotly" in html.lower()
+    assert len(html) > 1_000_000  # plotly.js is inlined
+
+
+def test_verify_exits_1_when_a_bound_is_made_smaller(tmp_path, monkeypatch, capsys) -> None:
+    original = th.ogd_convex_bound
+    monkeypatch.setattr(th, "ogd_convex_bound", lambda D, G, T: 0.1 * original(D, G, T))
+    status = main(["verify", "--claim", "omd.ogd_convex", "--out", str(tmp_path), "--no-progress"])
+    assert status == 1
+    out = capsys.readouterr().out
+    assert "FAILS omd.ogd_convex" in out
+
+
+def test_verify_topic_omd_runs_every_claim_of_the_topic(tmp_path) -> None:
+    status = main(["verify", "--topic", "omd", "--out", str(tmp_path), "--no-progress"])
+    table, _ = load_table(tmp_path / "verify.parquet")
+    assert set(table["claim"]) == {c.id for c in claims("omd")}
+    assert status == (0 if (table["verdict"] == "holds").all() else 1)
+    assert (table["verdict"] == "holds").all(), table[table["verdict"] != "holds"].to_string()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["verify", "--topic", "nope"], "unknown topic 'nope'"),
+    (["verify", "--claim", "omd.nope"], "unknown claim 'omd.nope'"),
+    (["run", "nope", "regret"], "unknown topic 'nope'"),
+    (["run", "omd", "nope"], "unknown experiment 'nope'"),
+    (["run", "omd", "regret", "--set", "foo=1"], "no parameter 'foo'"),
+    (["run", "omd", "regret", "--set", "novalue"], "key=value"),
+    (["run", "omd", "regret", "--set", "rho=2"], "rho must lie in [0, 1]"),
+    (["bench", "nope"], "unknown topic 'nope'"),
+])
+def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_argparse_usage_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["verify", "--scale", "huge"])
+    assert info.value.code == 2
+
+
+def test_run_writes_parquet_with_provenance_and_reuses_it(tmp_path, capsys) -> None:
+    out = tmp_path / "r.parquet"
+    argv = ["run", "omd", "regret", "--set", "method=oftrl", "--set", "T=256", "--seeds", "3",
+            "--out", str(out)]
+    assert main(argv) == 0
+    df, meta = load_table(out)
+    assert set(df["seed"]) == {0, 1, 2} and (df["method"] == "oftrl").all()
+    assert meta["config"]["T"] == 256 and meta["seeds"] == 3 and meta["boundlab"]
+    cached = list((tmp_path / "cache").glob("omd-regret-*.parquet"))
+    assert len(cached) == 1
+    mtime = cached[0].stat().st_mtime_ns
+    assert main(argv) == 0
+    assert cached[0].stat().st_mtime_ns == mtime  # reused, not recomputed
+    assert main([*argv, "--force"]) == 0
+    assert cached[0].stat().st_mtime_ns != mtime
+    df2, _ = load_table(out)
+    assert df.equals(df2)
+
+
+def test_bench_prints_ratios(capsys) -> None:
+    assert main(["bench", "omd", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("x\n") >= 3 and "numba kernel" in out
+
+
+def test_console_script_entry_point() -> None:
+    result = subprocess.run([sys.executable, "-m", "sims.cli", "list"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0 and "omd.chen_convex" in result.stdout
