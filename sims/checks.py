@@ -116,8 +116,10 @@ def run_check(claim_id: str, ctx: CheckContext) -> Verdict:
 
 
 def _worst_row(df: pd.DataFrame, measured: str, bound: str) -> pd.Series:
-    ratio = df[measured] / df[bound]
-    return df.loc[ratio.idxmax()]
+    """The row of least relative slack (measured − bound)/|bound|; for positive bounds this is the
+    row of largest measured/bound, and rows with a negative bound do not hide that one."""
+    excess = (df[measured] - df[bound]) / np.maximum(df[bound].abs(), np.finfo(float).tiny)
+    return df.loc[excess.idxmax()]
 
 
 def per_run_verdict(claim_id: str, df: pd.DataFrame, measured: str, bound: str,

@@ -202,7 +202,7 @@ def chen_strongly_convex_rate(lam: float, sigma2_max: float, Sigma2_max: float, 
 
 def exp_concave_rate(d: int, sigma2_sum: float, Sigma2_sum: float) -> float:
     """Claim 9's order: d ln(σ²_{1:T} + Σ²_{1:T}) (floored at d so that it stays positive)."""
-    return d * max(1.0, math.log(sigma2_sum + Sigma2_sum))
+    return d * max(1.0, math.log(max(sigma2_sum + Sigma2_sum, 1.0)))  # log 0 would raise
 
 
 def dynamic_rate(P_T: float, sigma2_sum: float, Sigma2_sum: float) -> float:
@@ -265,7 +265,7 @@ CLAIMS = (
           f"{CHEN}, exp-concave case (algorithm reconstructed)", ClaimKind.RATE, (exp_concave_rate,),
           reconstructed=True),
     Claim("omd.chen_dynamic",
-          "Sword++-style ensemble: E dynamic regret = O(√((1 + P_T + σ²_{1:T} + Σ²_{1:T})(1 + P_T)))",
+          "Sword++-style ensemble: E dynamic regret = O(√((1 + P_T + σ²_{1:T} + Σ²_{1:T})(1 + P_T))), checked at c = 1",
           f"{CHEN}, dynamic regret (form reconstructed)", ClaimKind.RATE, (dynamic_rate,),
           reconstructed=True),
     Claim("omd.ogd_convex", "OGD, η_t = D/(G√t), convex f_t: R_T ≤ (3/2)GD√T",

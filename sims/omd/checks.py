@@ -7,6 +7,7 @@ default command) and ``full`` (T = 2^16, figures).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -148,6 +149,15 @@ def _mean_curve(df: pd.DataFrame, value: str, by: list[str]) -> pd.DataFrame:
     return df.groupby([*by, "rounds"], as_index=False)[value].mean()
 
 
+def exp_concave_growth(df: pd.DataFrame) -> float:
+    """Log-log slope in T of q_k = ΔE R_T / Δ(d·ln(σ²_{1:T} + Σ²_{1:T})) between doublings T ≥ 64."""
+    curve = df.groupby("rounds", as_index=False)[["regret", "sigma2_sum", "Sigma2_sum", "d"]].mean()
+    curve = curve[curve["rounds"] >= 64]
+    rate = _rowwise(curve, th.exp_concave_rate, "d", "sigma2_sum", "Sigma2_sum")
+    per_rate = np.diff(curve["regret"].to_numpy()) / np.diff(rate)
+    return fit_slope(curve["rounds"].to_numpy()[1:], np.clip(per_rate, 1e-12, None))
+
+
 @register_check("omd.chen_exp_concave")
 def check_chen_exp_concave(ctx: CheckContext) -> Verdict:
     """Claim 9: optimistic ONS on G3 (i.i.d.) has regret growing like d·ln(σ²_{1:T} + Σ²_{1:T}).
@@ -162,38 +172,36 @@ def check_chen_exp_concave(ctx: CheckContext) -> Verdict:
     configs = [{"family": "square", "method": "optimistic_ons", "rho": 0.0, "d": 2, "tau": 0.5,
                 "delta": 0.1, "T": ctx.pick(4096, 65536)}]
     df = _sweep(ctx, configs, seeds=ctx.pick(10, 20))
-    curve = df.groupby("rounds", as_index=False)[["regret", "sigma2_sum", "Sigma2_sum", "d"]].mean()
-    curve = curve[curve["rounds"] >= 64]
-    rate = _rowwise(curve, th.exp_concave_rate, "d", "sigma2_sum", "Sigma2_sum")
-    per_rate = np.diff(curve["regret"].to_numpy()) / np.diff(rate)
-    slope = fit_slope(curve["rounds"].to_numpy()[1:], np.clip(per_rate, 1e-12, None))
-    return slope_verdict("omd.chen_exp_concave", df, slope, 0.0, 0.15,
+    return slope_verdict("omd.chen_exp_concave", df, exp_concave_growth(df), 0.0, 0.15,
                          "growth of ΔR_T / Δ(d·ln(σ²+Σ²)) per doubling of T ≥ 64")
 
 
 @register_check("omd.chen_dynamic")
 def check_chen_dynamic(ctx: CheckContext) -> Verdict:
-    """Claim 10: the ensemble's dynamic regret against √((1+P_T+σ²+Σ²)(1+P_T)) across path lengths.
+    """Claim 10: the ensemble's dynamic regret stays below the rate √((1+P_T+σ²+Σ²)(1+P_T)).
 
     G2 with targets on a circle of radius R/2 at angular speed ω (σ = 0), ω over three decades. The
-    O(·) has no confirmed constant: the check fits the log-log slope of E dynamic regret against the
-    rate over the upper half of the sweep (where the rate's "1 +" terms no longer dominate), which
-    must be at most 1 + 0.25, and reports the largest ratio regret / rate.
+    O(·) has no confirmed constant, so the check states one: E dynamic regret ≤ c·rate with c = 1 at
+    every ω and every checkpoint T ≥ 256 (seed means); measured is the largest ratio, so the table
+    shows the constant the simulation needs. The detail adds the log-log slope of regret against
+    the rate across ω at the largest T.
     """
     omegas = (0.001, 0.004, 0.016, 0.064, 0.256, 1.0)
     configs = [{"family": "quadratic", "method": "sword", "rho": 1.0, "A0": 0.5, "s0": 0.0,
                 "path": "circle", "omega": w, "T": ctx.pick(2048, 16384)} for w in omegas]
     df = _sweep(ctx, configs, seeds=ctx.pick(4, 10))
-    last = df[df["rounds"] == df["rounds"].max()]
-    curve = last.groupby("omega", as_index=False)[
+    curve = df[df["rounds"] >= 256].groupby(["omega", "rounds"], as_index=False)[
         ["dyn_regret", "path_length", "sigma2_sum", "Sigma2_sum"]].mean()
-    rate = _rowwise(curve, th.dynamic_rate, "path_length", "sigma2_sum", "Sigma2_sum")
-    upper = slice(len(curve) // 2, None)
-    slope = fit_slope(rate[upper], curve["dyn_regret"].to_numpy()[upper].clip(1e-12))
-    ratio = float(np.max(curve["dyn_regret"] / rate))
-    return slope_verdict("omd.chen_dynamic", df, slope, 1.0, 0.25,
-                         f"E dynamic regret vs rate over ω ≥ {omegas[len(omegas) // 2]}; "
-                         f"max regret / rate = {ratio:.3f}")
+    curve["rate"] = _rowwise(curve, th.dynamic_rate, "path_length", "sigma2_sum", "Sigma2_sum")
+    curve["one"] = 1.0
+    curve["ratio"] = curve["dyn_regret"] / curve["rate"]
+    last = curve[curve["rounds"] == curve["rounds"].max()]
+    slope = fit_slope(last["rate"], last["dyn_regret"].clip(lower=1e-12))
+    verdict = per_run_verdict("omd.chen_dynamic", curve, "ratio", "one",
+                              f"E dynamic regret / rate, constant c = 1, {len(omegas)} speeds ω; "
+                              f"slope against the rate across ω at T = {int(last['rounds'].iloc[0])}: "
+                              f"{slope:.2f}")
+    return replace(verdict, data=df)
 
 
 @register_check("omd.ogd_convex")

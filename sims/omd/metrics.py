@@ -30,6 +30,12 @@ def ball_lstsq(Q: np.ndarray, q: np.ndarray, radius: float) -> np.ndarray:
 
     if evals.min() > tiny and norm_at(0.0) <= radius:
         return evecs @ (p / evals)
+    if evals.min() <= tiny:  # singular Q: the minimum-norm minimiser, if it is feasible
+        keep = evals > tiny
+        x_min = evecs[:, keep] @ (p[keep] / evals[keep])
+        if np.allclose(p[~keep], 0.0, atol=1e-10 * max(1.0, float(np.abs(p).max()))) \
+                and np.linalg.norm(x_min) <= radius:
+            return x_min
     hi = max(1.0, float(np.linalg.norm(q)) / radius)
     while norm_at(hi) > radius:
         hi *= 2.0

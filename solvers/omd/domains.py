@@ -43,7 +43,7 @@ class Ball:
         """Euclidean projection onto the ball, row-wise for a 2-D array."""
         y = np.asarray(y, dtype=float)
         norm = np.linalg.norm(y, axis=-1, keepdims=True)
-        scale = np.minimum(1.0, self.radius / np.maximum(norm, np.finfo(float).tiny))
+        scale = np.minimum(1.0, self.radius / np.maximum(norm, self.radius))  # no R/0 overflow
         return y * scale
 
     def contains(self, x: np.ndarray, tol: float = 1e-9) -> bool:

@@ -278,7 +278,8 @@ def entropic_omd(domain: Simplex, eta: float) -> OnlineMethod:
 
     def update(g: np.ndarray, state: HedgeState) -> HedgeState:
         g = _check_grad(g, domain.dim)
-        x = _softmin(eta * g - np.log(state.x))
+        with np.errstate(divide="ignore"):  # a weight that underflowed to 0 stays 0
+            x = _softmin(eta * g - np.log(state.x))
         return HedgeState(state.t + 1, x, state.grad_sum + g, state.hint, eta, state.v)
 
     return OnlineMethod("entropic OMD", init, update, domain, "python", (eta,))

@@ -59,8 +59,9 @@ def _reference(method: OnlineMethod, losses: LossSequence, x1: np.ndarray | None
         xs[t], ms[t], etas[t] = state.x, state.hint, state.eta
         if x_hat is not None:
             x_hat[t] = state.x_hat
+        _raise_if_diverged(method.name, "iterate", state.x, t)
         gs[t] = losses.grad(t, state.x)
-        _raise_if_diverged(method.name, gs[t], t)
+        _raise_if_diverged(method.name, "gradient", gs[t], t)
         state = method.update(gs[t], state)
     if x_hat is not None:
         x_hat[T] = state.x_hat
@@ -69,9 +70,9 @@ def _reference(method: OnlineMethod, losses: LossSequence, x1: np.ndarray | None
     return Trajectory(method.name, xs, gs, ms, etas, x_hat)
 
 
-def _raise_if_diverged(name: str, g: np.ndarray, t: int) -> None:
-    if not np.all(np.isfinite(g)):
-        raise FloatingPointError(f"{name} diverged: non-finite gradient at round {t + 1}")
+def _raise_if_diverged(name: str, what: str, value: np.ndarray, t: int) -> None:
+    if not np.all(np.isfinite(value)):
+        raise FloatingPointError(f"{name} diverged: non-finite {what} at round {t + 1}")
 
 
 def _fused(method: OnlineMethod, losses: LossSequence, x1: np.ndarray | None) -> Trajectory:
@@ -93,9 +94,12 @@ def _fused(method: OnlineMethod, losses: LossSequence, x1: np.ndarray | None) ->
         xs, gs, ms, etas = kernels.run_hedge(code, a, b, p[0], p[1], bool(p[2]))
     else:
         raise ValueError(f"method {method.name!r} has no fused kernel; use backend='numpy'")
-    bad = np.flatnonzero(~np.all(np.isfinite(gs), axis=1))
-    if bad.size:
-        _raise_if_diverged(method.name, gs[bad[0]], int(bad[0]))
+    bad_x = np.flatnonzero(~np.all(np.isfinite(xs), axis=1))
+    bad_g = np.flatnonzero(~np.all(np.isfinite(gs), axis=1))
+    if bad_x.size and (not bad_g.size or bad_x[0] <= bad_g[0]):  # the earliest failure is named
+        _raise_if_diverged(method.name, "iterate", xs[bad_x[0]], int(bad_x[0]))
+    if bad_g.size:
+        _raise_if_diverged(method.name, "gradient", gs[bad_g[0]], int(bad_g[0]))
     return Trajectory(method.name, xs, gs, ms, etas, x_hat)
 
 
@@ -133,6 +137,7 @@ def run(method: OnlineMethod, losses: LossSequence, *, x1: np.ndarray | None = N
                          f"{method.domain.dim}")
     if backend not in ("auto", "numba", "numpy"):
         raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
-    if backend == "numpy" or (backend == "auto" and method.kernel == "python"):
-        return _reference(method, losses, x1)
-    return _fused(method, losses, x1)
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
+        if backend == "numpy" or (backend == "auto" and method.kernel == "python"):
+            return _reference(method, losses, x1)
+        return _fused(method, losses, x1)
