@@ -195,7 +195,7 @@ def test_hindsight_matches_cvxpy(family: str, T: int, d: int, seed: int, rho: fl
     cps = checkpoints(T)
     U, best = hindsight(stream, cps)
     for k, Tk in enumerate(cps):
-        u_ref, v_ref = _cvx(stream, int(Tk))
+        _, v_ref = _cvx(stream, int(Tk))
         assert np.linalg.norm(U[k]) <= radius * (1 + 1e-12)
         # the stored cumulative loss is the loss of the returned point ...
         played = float(np.sum(stream.losses.prefix(int(Tk)).values(np.tile(U[k], (Tk, 1)))))
@@ -203,7 +203,28 @@ def test_hindsight_matches_cvxpy(family: str, T: int, d: int, seed: int, rho: fl
         # ... and no feasible point does better
         assert best[k] <= v_ref + 1e-6 * max(1.0, abs(v_ref))
         assert best[k] == pytest.approx(v_ref, rel=1e-6, abs=1e-6)
-        np.testing.assert_allclose(U[k], u_ref, rtol=0, atol=1e-5 * radius)
+        # the argmin itself is certified by the KKT conditions (the cvxpy argmin is only as
+        # accurate as the square root of its objective tolerance on flat problems)
+        _assert_kkt(stream, int(Tk), U[k])
+
+
+def _assert_kkt(stream, Tk: int, u: np.ndarray) -> None:
+    """∇Φ(u) + νu = 0 with ν ≥ 0, and ν = 0 unless ‖u‖ = R, for Φ = Σ_{t≤Tk} f_t on the ball."""
+    a, b = stream.losses.a[:Tk], stream.losses.b[:Tk]
+    if stream.family == "linear":
+        grad = a.sum(axis=0)
+    elif stream.family == "quadratic":
+        grad = Tk * u - a.sum(axis=0)
+    else:
+        grad = a.T @ (a @ u - b)
+    scale = max(1.0, float(np.abs(a).sum()) * max(1.0, stream.radius))
+    norm_u = float(np.linalg.norm(u))
+    if norm_u < stream.radius * (1 - 1e-9):
+        assert np.linalg.norm(grad) <= 1e-8 * scale
+        return
+    nu = -float(grad @ u) / norm_u**2
+    assert nu >= -1e-8 * scale
+    assert np.linalg.norm(grad + nu * u) <= 1e-8 * scale
 
 
 @pytest.mark.parametrize("active", [True, False])
@@ -218,7 +239,7 @@ def test_least_squares_comparator_with_active_and_inactive_constraint(active: bo
     U, best = hindsight(stream, cps)
     A, y = stream.losses.a, stream.losses.b
     for k, Tk in enumerate(cps):
-        u_ref, v_ref = _cvx(stream, int(Tk))
+        _, v_ref = _cvx(stream, int(Tk))
         assert best[k] == pytest.approx(v_ref, rel=1e-6)
         np.testing.assert_allclose(U[k], u_ref, rtol=0, atol=1e-5)
         unconstrained = np.linalg.lstsq(A[:Tk], y[:Tk], rcond=None)[0]
