@@ -239,7 +239,7 @@ def test_least_squares_comparator_with_active_and_inactive_constraint(active: bo
     U, best = hindsight(stream, cps)
     A, y = stream.losses.a, stream.losses.b
     for k, Tk in enumerate(cps):
-        _, v_ref = _cvx(stream, int(Tk))
+        u_ref, v_ref = _cvx(stream, int(Tk))
         assert best[k] == pytest.approx(v_ref, rel=1e-6)
         np.testing.assert_allclose(U[k], u_ref, rtol=0, atol=1e-5)
         unconstrained = np.linalg.lstsq(A[:Tk], y[:Tk], rcond=None)[0]
