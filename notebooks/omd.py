@@ -209,9 +209,10 @@ def regret_figure(method_name: str, rho: float, T: int) -> go.Figure:
     fig.add_trace(go.Scatter(x=mean["rounds"], y=bound, mode="lines", name="theorem's bound",
                              line={"dash": "dash", "color": "black"}))
     fig.add_trace(go.Scatter(x=mean["rounds"], y=rate, mode="lines",
-                             name="rate D(√σ²₁:T + √Σ²₁:T)", line={"dash": "dot", "color": "gray"}))
+                             name="rate D(√σ²<sub>1:T</sub> + √Σ²<sub>1:T</sub>)",
+                             line={"dash": "dot", "color": "gray"}))
     fig.update_xaxes(type="log", title_text="T")
-    fig.update_yaxes(type="log", title_text="regret R_T (seed mean, ≤ 0 drawn at 10⁻³)")
+    fig.update_yaxes(type="log", title_text="regret R<sub>T</sub> (seed mean; ≤ 0 drawn at 10⁻³)")
     fig.update_layout(title=f"G2, ρ = {rho:g}, {SEEDS} seeds", template="plotly_white",
                       width=800, height=450)
     return fig

@@ -22,7 +22,7 @@ cache_dir)`` that runs the sweep (:func:`sims.runner.run_sweep`) and draws it.
   in hindsight per ω, so an oracle baseline), optimistic OMD with its static adaptive step, and the
   Sword++-style ensemble, with the claim-10 rate √((1 + P_T + σ²_{1:T} + Σ²_{1:T})(1 + P_T)).
 - **F4** :func:`f4_curved_losses`: regret against ln T for OGD 1/(λt), optimistic OMD 2/(λt) and
-  OFTL on G2, and ONS against optimistic ONS on G3 (least squares, d = 5), each at ρ ∈ {0, 1}.
+  OFTL on G2, and ONS against optimistic ONS on G3 (least squares, d = 2), each at ρ ∈ {0, 1}.
 
 Regret of the best fixed point can be ≤ 0 (the comparator is beaten by a moving player). A log axis
 cannot show it: F1 draws such a seed mean at the panel's floor with an ✕ marker and says so in the
@@ -184,15 +184,18 @@ def f3_sweep(scale: str = "quick") -> Sweep:
 
 
 def f4_sweep(scale: str = "quick") -> Sweep:
-    """F4: G2 (OGD 1/(λt), optimistic OMD 2/(λt), OFTL) and G3 with d = 5 (ONS, optimistic ONS).
+    """F4: G2 (OGD 1/(λt), optimistic OMD 2/(λt), OFTL) and G3 (ONS, optimistic ONS).
 
-    ρ ∈ {0, 1} (alternating path). quick: T = 2^12, 4 seeds; full: T = 2^16, 20 seeds.
+    ρ ∈ {0, 1} (alternating path). quick: T = 2^12, 4 seeds; full: T = 2^16, 20 seeds. G3 uses the
+    instance of the ``omd.chen_exp_concave`` check (d = 2, τ = 0.5, δ = 0.1), where the Newton phase
+    of ONS starts early; with d = 5-10, τ = 0.1, δ = 1 the theory's β = ½min(1/(4GD), α) keeps ONS
+    in a gradient-descent-like phase (regret bending upwards in ln T) beyond T = 2^16.
     """
     _check_scale(scale)
     T, seeds = (4096, 4) if scale == "quick" else (65536, 20)
     configs = [{"family": "quadratic", "method": m, "rho": r, "T": T}
                for r in (0.0, 1.0) for m in F4_G2_METHODS]
-    configs += [{"family": "square", "method": m, "rho": r, "d": 5, "T": T}
+    configs += [{"family": "square", "method": m, "rho": r, "d": 2, "tau": 0.5, "delta": 0.1, "T": T}
                 for r in (0.0, 1.0) for m in F4_G3_METHODS]
     return Sweep(_full(configs), seeds)
 
