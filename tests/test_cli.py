@@ -105,3 +105,22 @@ def test_console_script_entry_point() -> None:
     result = subprocess.run([sys.executable, "-m", "sims.cli", "list"], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0 and "omd.chen_convex" in result.stdout
+
+
+def test_figures_to_html(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["figures", "omd", "--format", "html", "--out", str(tmp_path / "figs")]) == 0
+    written = sorted(p.name for p in (tmp_path / "figs").glob("*.html"))
+    assert written == ["omd_F1_regret_vs_T.html", "omd_F2_regret_vs_variation.html",
+                       "omd_F3_dynamic_regret.html", "omd_F4_curved_losses.html"]
+    assert "omd_F1_regret_vs_T.html" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["figures", "nope"], "nope"),
+    (["figures", "omd", "--format", "svgz"], "svgz"),
+])
+def test_figures_bad_usage_exit_2(argv, message, capsys) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
