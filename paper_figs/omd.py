@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -664,32 +664,20 @@ def f4_curved_losses(df: pd.DataFrame) -> go.Figure:
 
 
 # ------------------------------------------------------------------------------------- builders
-def build_f1(scale: str = "quick", base_seed: int = 0, jobs: int = 1,
-             cache_dir: str | Path | None = None) -> go.Figure:
-    """Run F1's sweep and draw it."""
-    return f1_regret_vs_T(run(f1_sweep(scale), base_seed=base_seed, jobs=jobs,
-                              cache_dir=cache_dir))
+def _builder(sweep: Callable[[str], Sweep], draw: Callable[[pd.DataFrame], go.Figure]
+             ) -> Callable[..., go.Figure]:
+    def build(scale: str = "quick", base_seed: int = 0, jobs: int = 1,
+              cache_dir: str | Path | None = None) -> go.Figure:
+        return draw(run(sweep(scale), base_seed=base_seed, jobs=jobs, cache_dir=cache_dir))
+
+    build.__doc__ = f"Run {sweep.__name__} at ``scale`` and draw it with {draw.__name__}."
+    return build
 
 
-def build_f2(scale: str = "quick", base_seed: int = 0, jobs: int = 1,
-             cache_dir: str | Path | None = None) -> go.Figure:
-    """Run F2's sweep and draw it."""
-    return f2_regret_vs_variation(run(f2_sweep(scale), base_seed=base_seed, jobs=jobs,
-                                      cache_dir=cache_dir))
-
-
-def build_f3(scale: str = "quick", base_seed: int = 0, jobs: int = 1,
-             cache_dir: str | Path | None = None) -> go.Figure:
-    """Run F3's sweep and draw it."""
-    return f3_dynamic_regret(run(f3_sweep(scale), base_seed=base_seed, jobs=jobs,
-                                 cache_dir=cache_dir))
-
-
-def build_f4(scale: str = "quick", base_seed: int = 0, jobs: int = 1,
-             cache_dir: str | Path | None = None) -> go.Figure:
-    """Run F4's sweep and draw it."""
-    return f4_curved_losses(run(f4_sweep(scale), base_seed=base_seed, jobs=jobs,
-                                cache_dir=cache_dir))
+build_f1 = _builder(f1_sweep, f1_regret_vs_T)
+build_f2 = _builder(f2_sweep, f2_regret_vs_variation)
+build_f3 = _builder(f3_sweep, f3_dynamic_regret)
+build_f4 = _builder(f4_sweep, f4_curved_losses)
 
 
 FIGURES: list[FigureSpec] = [

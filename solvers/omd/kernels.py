@@ -36,6 +36,15 @@ def _grad(code, a, b, t, x, out):
 
 
 @_jit
+def _sq_dist(u, v):
+    s = 0.0
+    for i in range(u.shape[0]):
+        diff = u[i] - v[i]
+        s += diff * diff
+    return s
+
+
+@_jit
 def _project_ball(y, radius, out):
     s = 0.0
     for i in range(y.shape[0]):
@@ -74,11 +83,7 @@ def run_euclid(code, a, b, radius, x1, step_code, p0, p1, p2, optimistic):
         for i in range(d):
             y[i] = xh[t, i] - eta * g[i]
         _project_ball(y, radius, xh[t + 1])
-        s = 0.0
-        for i in range(d):
-            diff = g[i] - ms[t, i]
-            s += diff * diff
-        v += s
+        v += _sq_dist(g, ms[t])
         if t + 1 < T:
             if optimistic:
                 ms[t + 1] = g
@@ -109,11 +114,7 @@ def run_oftrl(code, a, b, radius, nu):
         etas[t] = eta
         _grad(code, a, b, t, x, g)
         gs[t] = g
-        s = 0.0
-        for i in range(d):
-            diff = g[i] - ms[t, i]
-            s += diff * diff
-        acc += eta * s
+        acc += eta * _sq_dist(g, ms[t])
         for i in range(d):
             gsum[i] += g[i]
         eta = d2 / (nu + acc)
