@@ -588,3 +588,16 @@ def test_diverged_iterates_are_never_returned(backend: str) -> None:
     losses = LossSequence("linear", np.full((6, 3), 1e10))
     with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match=r"round 2\b"):
         run(ogd(Ball(3), constant(1e300)), losses, backend=backend)
+
+
+def test_horizon_argument() -> None:
+    losses = LossSequence("quadratic", np.random.default_rng(0).standard_normal((10, 3)))
+    method = ogd(Ball(3), ogd_sqrt(2.0, 5.0))
+    assert run(method, losses, 4).T == 4
+    np.testing.assert_array_equal(run(method, losses, 4).x, run(method, losses).x[:4])
+    with pytest.raises(ValueError, match=r"\bT must be >= 1"):
+        run(method, losses, 0)
+    with pytest.raises(ValueError, match=r"\bT must be at most"):
+        run(method, losses, 11)
+    with pytest.raises(TypeError, match=r"\bT must be an integer"):
+        run(method, losses, 2.5)

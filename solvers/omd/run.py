@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 
 from solvers.omd import kernels
+from solvers.omd._checks import check_horizon
 from solvers.omd.first_order import OnlineMethod
 from solvers.omd.losses import LossSequence
 
@@ -103,9 +104,9 @@ def _fused(method: OnlineMethod, losses: LossSequence, x1: np.ndarray | None) ->
     return Trajectory(method.name, xs, gs, ms, etas, x_hat)
 
 
-def run(method: OnlineMethod, losses: LossSequence, *, x1: np.ndarray | None = None,
-        backend: Backend = "auto") -> Trajectory:
-    """Play ``method`` against ``losses`` for all T rounds.
+def run(method: OnlineMethod, losses: LossSequence, T: int | None = None, *,
+        x1: np.ndarray | None = None, backend: Backend = "auto") -> Trajectory:
+    """Play ``method`` against the first ``T`` losses (all of them by default).
 
     Parameters
     ----------
@@ -113,6 +114,8 @@ def run(method: OnlineMethod, losses: LossSequence, *, x1: np.ndarray | None = N
         An :class:`~solvers.omd.first_order.OnlineMethod`.
     losses
         The realised losses; their dimension must match the method's domain.
+    T
+        Horizon, 1 <= T <= losses.T (default: losses.T).
     x1
         Optional starting point (default: the centre of the domain).
     backend
@@ -135,6 +138,11 @@ def run(method: OnlineMethod, losses: LossSequence, *, x1: np.ndarray | None = N
     if losses.dim != method.domain.dim:
         raise ValueError(f"losses have dimension {losses.dim} but the domain has "
                          f"{method.domain.dim}")
+    if T is not None:
+        T = check_horizon(T)
+        if T > losses.T:
+            raise ValueError(f"T must be at most the number of losses ({losses.T}), got {T}")
+        losses = losses.prefix(T)
     if backend not in ("auto", "numba", "numpy"):
         raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
