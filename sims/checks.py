@@ -116,9 +116,18 @@ def run_check(claim_id: str, ctx: CheckContext) -> Verdict:
 
 
 def _worst_row(df: pd.DataFrame, measured: str, bound: str) -> pd.Series:
-    """The row of least relative slack (measured − bound)/|bound|; for positive bounds this is the
-    row of largest measured/bound, and rows with a negative bound do not hide that one."""
+    """The row whose measured/bound is reported.
+
+    A violating row if there is one (largest relative excess (measured − bound)/|bound|); otherwise
+    the row of largest measured/bound among rows with a positive bound, since a ratio of two negative
+    numbers (e.g. negative regret under drift) says nothing about tightness; otherwise the row of
+    least relative slack.
+    """
     excess = (df[measured] - df[bound]) / np.maximum(df[bound].abs(), np.finfo(float).tiny)
+    positive = df[bound] > 0
+    if excess.max() <= FLOAT_SLACK and positive.any():
+        ratio = df.loc[positive, measured] / df.loc[positive, bound]
+        return df.loc[ratio.idxmax()]
     return df.loc[excess.idxmax()]
 
 
