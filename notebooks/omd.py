@@ -133,8 +133,7 @@ metrics[["rounds", "regret", "lin_regret", "sigma2_sum", "Sigma2_sum", "V", "eta
 # `lin_regret` at u = u*_T must stay below it at every checkpoint:
 
 # %%
-claim2 = [th.adaptive_step_bound(stream.D, stream.G, 1.0, vp, v)
-          for vp, v in zip(metrics["V_prev"], metrics["V"], strict=True)]
+claim2 = th.adaptive_step_bound(stream.D, stream.G, 1.0, metrics["V_prev"], metrics["V"])
 check = pd.DataFrame({"T": metrics["rounds"], "Σ⟨g, x − u*⟩": metrics["lin_regret"],
                       "claim-2 bound": claim2})
 check["holds"] = check["Σ⟨g, x − u*⟩"] <= check["claim-2 bound"]

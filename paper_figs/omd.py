@@ -347,8 +347,8 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
             curves = {m: _curve(panel[panel["method"] == m], "regret")
                       for m in methods if (panel["method"] == m).any()}
             rate = _curve(panel, "regret", ("sigma2_sum", "Sigma2_sum", "D"))
-            rate_y = np.array([th.regime_rate(D, s, S) for D, s, S in
-                               zip(rate["D"], rate["sigma2_sum"], rate["Sigma2_sum"], strict=True)])
+            rate_y = np.asarray(th.regime_rate(rate["D"].to_numpy(), rate["sigma2_sum"].to_numpy(),
+                                               rate["Sigma2_sum"].to_numpy()))
             positives = np.concatenate([c["mean"][c["mean"] > 0].to_numpy() for c in curves.values()]
                                        + [rate_y[rate_y > 0]])
             floor = 10.0 ** math.floor(math.log10(positives.min()) - 0.5) if positives.size else 1e-3
@@ -413,15 +413,6 @@ def _final_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["rounds"] == df["rounds"].max()]
 
 
-def _nu(row: pd.Series) -> float:
-    nu = row.get("nu")
-    try:
-        nu = float(nu)
-    except (TypeError, ValueError):
-        nu = math.nan
-    return nu if math.isfinite(nu) else th.default_nu(row["D"], row["G"], row["L"])
-
-
 def _f2_bounds(sub: pd.DataFrame, knob: str, xcol: str) -> pd.DataFrame:
     """Per value of the swept knob: x = √(mean of ``xcol``), Thm 5 and claim-7 bounds."""
     rows = []
@@ -431,7 +422,7 @@ def _f2_bounds(sub: pd.DataFrame, knob: str, xcol: str) -> pd.DataFrame:
         delta = float(first["delta"]) if "delta" in grp else 1.0
         rows.append({"knob": value, "x": math.sqrt(float(grp[xcol].mean())),
                      "sachs": th.sachs_convex_bound(first["D"], first["G"], first["L"],
-                                                    _nu(first), sig, Sig),
+                                                    first["oftrl_nu"], sig, Sig),
                      "chen": th.chen_convex_bound(first["D"], first["G"], first["L"], delta,
                                                   sig, Sig)})
     return pd.DataFrame(rows).sort_values("x")

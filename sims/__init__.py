@@ -7,5 +7,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-#: Topics with a simulator module ``sims/<topic>.py`` (in the order of the README table).
-TOPICS: tuple[str, ...] = ("omd",)
+from theory.registry import TOPIC_MODULES
+
+#: Topics with a simulator module ``sims/<topic>``: the same list as the theory registry's.
+TOPICS: tuple[str, ...] = TOPIC_MODULES

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -111,8 +111,7 @@ def run_check(claim_id: str, ctx: CheckContext) -> Verdict:
     check = get_check(claim_id)
     start = time.perf_counter()
     verdict = check(ctx)
-    return Verdict(verdict.claim_id, verdict.measured, verdict.bound, verdict.holds,
-                   verdict.detail, verdict.data, time.perf_counter() - start)
+    return replace(verdict, seconds=time.perf_counter() - start)
 
 
 def _worst_row(df: pd.DataFrame, measured: str, bound: str) -> pd.Series:

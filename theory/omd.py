@@ -85,6 +85,9 @@ CHEN = "Chen, Zhang, Tu, Zhao, Zhang (ICML 2023 / JMLR 2024)"
 
 SQRT2 = math.sqrt(2.0)
 
+# The bound functions below are written with numpy ufuncs, so each one evaluates elementwise on
+# arrays of constants (one entry per run and checkpoint) as well as on scalars.
+
 
 def harmonic(T: int) -> float:
     """H_T = Σ_{t ≤ T} 1/t."""
@@ -103,7 +106,7 @@ def optimistic_lemma_bound(D: float, eta_T: float, weighted_variation: float,
 
 def adaptive_step_bound(D: float, G: float, delta: float, V_prev: float, V: float) -> float:
     """Claim 2: (D/2)√(δ + 4G² + V_{T−1}) + 2D√V_T for the adaptive convex step."""
-    return 0.5 * D * math.sqrt(delta + 4.0 * G * G + V_prev) + 2.0 * D * math.sqrt(V)
+    return 0.5 * D * np.sqrt(delta + 4.0 * G * G + V_prev) + 2.0 * D * np.sqrt(V)
 
 
 def variation_decomposition_bound(noise_now: float, move: float, drift: float, noise_prev: float,
@@ -129,14 +132,14 @@ def sachs_pathwise_bound(D: float, G: float, L: float, nu: float, noise: float,
 
     ``noise`` = Σ_t ‖g_t − ∇F_t(x_t)‖² and ``drift`` = Σ_{t<T} ‖∇F_{t+1}(x_t) − ∇F_t(x_t)‖².
     """
-    return (6.0 * D * math.sqrt(noise) + 3.0 * SQRT2 * D * math.sqrt(drift)
+    return (6.0 * D * np.sqrt(noise) + 3.0 * SQRT2 * D * np.sqrt(drift)
             + sachs_lower_order(D, G, L, nu))
 
 
 def sachs_convex_bound(D: float, G: float, L: float, nu: float, sigma2_sum: float,
                        Sigma2_sum: float) -> float:
     """Claim 5 (Sachs et al., Thm 5): D(6σ̄_T + 3√2 Σ̄_T)√T + lower order = 6D√σ²_{1:T} + 3√2 D√Σ²_{1:T} + ..."""
-    return (6.0 * D * math.sqrt(sigma2_sum) + 3.0 * SQRT2 * D * math.sqrt(Sigma2_sum)
+    return (6.0 * D * np.sqrt(sigma2_sum) + 3.0 * SQRT2 * D * np.sqrt(Sigma2_sum)
             + sachs_lower_order(D, G, L, nu))
 
 
@@ -149,7 +152,7 @@ def sachs_strongly_convex_bound(mu: float, L: float, D: float, sigma2_max: float
     Sigma2_rounds = np.asarray(Sigma2_rounds, dtype=float)
     t = np.arange(1, Sigma2_rounds.size + 1)
     main = float(np.sum((8.0 * sigma2_max + 4.0 * Sigma2_rounds) / t)) / mu
-    return main + 4.0 * D * D * L * L / mu * math.log1p(16.0 * L / mu)
+    return main + 4.0 * D * D * L * L / mu * np.log1p(16.0 * L / mu)
 
 
 # ---------------------------------------------------------------- claims 7-10: Chen et al.
@@ -159,8 +162,8 @@ def chen_convex_pathwise_bound(D: float, G: float, L: float, delta: float, noise
 
     ``noise`` = Σ_t ‖g_t − ∇F_t(x_t)‖², ``drift`` = Σ_t ‖∇F_t(x_{t−1}) − ∇F_{t−1}(x_{t−1})‖².
     """
-    base = math.sqrt(delta + 4.0 * G * G)
-    return 0.5 * D * base + 2.5 * D * math.sqrt(8.0 * noise + 4.0 * drift) + 25.0 * D**3 * L**2 / base
+    base = np.sqrt(delta + 4.0 * G * G)
+    return 0.5 * D * base + 2.5 * D * np.sqrt(8.0 * noise + 4.0 * drift) + 25.0 * D**3 * L**2 / base
 
 
 def chen_convex_bound(D: float, G: float, L: float, delta: float, sigma2_sum: float,
@@ -171,7 +174,7 @@ def chen_convex_bound(D: float, G: float, L: float, delta: float, sigma2_sum: fl
 
 def chen_convex_rate(D: float, G: float, L: float, sigma2_sum: float, Sigma2_sum: float) -> float:
     """Claim 7's order without constants: D√σ²_{1:T} + D√Σ²_{1:T} + LD² + DG (spec's test ratio)."""
-    return D * (math.sqrt(sigma2_sum) + math.sqrt(Sigma2_sum)) + L * D * D + D * G
+    return D * (np.sqrt(sigma2_sum) + np.sqrt(Sigma2_sum)) + L * D * D + D * G
 
 
 def strongly_convex_burn_in(L: float, lam: float, D: float) -> float:
@@ -197,33 +200,33 @@ def chen_strongly_convex_bound(lam: float, L: float, D: float, sigma2_rounds: np
 
 def chen_strongly_convex_rate(lam: float, sigma2_max: float, Sigma2_max: float, T: int) -> float:
     """Claim 8's order: (σ²_max + Σ²_max) ln T / λ."""
-    return (sigma2_max + Sigma2_max) * math.log(max(T, 2)) / lam
+    return (sigma2_max + Sigma2_max) * np.log(np.maximum(T, 2)) / lam
 
 
 def exp_concave_rate(d: int, sigma2_sum: float, Sigma2_sum: float) -> float:
     """Claim 9's order: d ln(σ²_{1:T} + Σ²_{1:T}) (floored at d so that it stays positive)."""
-    return d * max(1.0, math.log(max(sigma2_sum + Sigma2_sum, 1.0)))  # log 0 would raise
+    return d * np.log(np.maximum(sigma2_sum + Sigma2_sum, math.e))
 
 
 def dynamic_rate(P_T: float, sigma2_sum: float, Sigma2_sum: float) -> float:
     """Claim 10's order: √((1 + P_T + σ²_{1:T} + Σ²_{1:T})(1 + P_T))."""
-    return math.sqrt((1.0 + P_T + sigma2_sum + Sigma2_sum) * (1.0 + P_T))
+    return np.sqrt((1.0 + P_T + sigma2_sum + Sigma2_sum) * (1.0 + P_T))
 
 
 # ---------------------------------------------------------------- claims 11-12: baselines, regimes
 def ogd_convex_bound(D: float, G: float, T: int) -> float:
     """Claim 11: OGD with η_t = D/(G√t) has R_T ≤ (3/2)GD√T (Zinkevich 2003)."""
-    return 1.5 * G * D * math.sqrt(T)
+    return 1.5 * G * D * np.sqrt(T)
 
 
 def ogd_strongly_convex_bound(G: float, lam: float, T: int) -> float:
     """Claim 11: OGD with η_t = 1/(λt) has R_T ≤ (G²/(2λ))(1 + ln T) (Hazan et al. 2007, Thm 1)."""
-    return G * G / (2.0 * lam) * (1.0 + math.log(T))
+    return G * G / (2.0 * lam) * (1.0 + np.log(T))
 
 
 def regime_rate(D: float, sigma2_sum: float, Sigma2_sum: float) -> float:
     """Claim 12: the regime rates D√σ²_{1:T} (i.i.d.) and D√Σ²_{1:T} (slowly varying), combined."""
-    return D * (math.sqrt(sigma2_sum) + math.sqrt(Sigma2_sum))
+    return D * (np.sqrt(sigma2_sum) + np.sqrt(Sigma2_sum))
 
 
 CLAIMS = (

@@ -48,8 +48,9 @@ def _strongly_convex_grid(method: str) -> list[dict[str, Any]]:
             for rho in RHOS for path in ("alternating", "walk")]
 
 
-def _rowwise(df: pd.DataFrame, func, *cols: str) -> np.ndarray:
-    return np.array([func(*vals) for vals in zip(*(df[c].to_numpy() for c in cols), strict=True)])
+def _bound(df: pd.DataFrame, func, *cols: str) -> np.ndarray:
+    """Evaluate a vectorised bound of ``theory.omd`` on columns of ``df``, one value per row."""
+    return np.asarray(func(*(df[c].to_numpy(dtype=float) for c in cols)), dtype=float)
 
 
 @register_check("omd.optimistic_lemma")
@@ -58,7 +59,7 @@ def check_optimistic_lemma(ctx: CheckContext) -> Verdict:
     configs = _convex_grid("optimistic_omd") + [
         {"family": "quadratic", "method": "optimistic_omd_sc", "rho": r} for r in RHOS]
     df = _sweep(ctx, configs, seeds=ctx.pick(8, 20))
-    df["bound"] = _rowwise(df, th.optimistic_lemma_bound, "D", "eta_T", "weighted_variation",
+    df["bound"] = _bound(df, th.optimistic_lemma_bound, "D", "eta_T", "weighted_variation",
                            "stability")
     return per_run_verdict("omd.optimistic_lemma", df, "lin_regret", "bound",
                            "Σ⟨g_t, x_t − u*⟩ vs claim-1 RHS")
@@ -68,7 +69,7 @@ def check_optimistic_lemma(ctx: CheckContext) -> Verdict:
 def check_adaptive_step(ctx: CheckContext) -> Verdict:
     """Claim 2 with δ = 1 on G1 and G2 across ρ."""
     df = _sweep(ctx, _convex_grid("optimistic_omd"), seeds=ctx.pick(8, 20))
-    df["bound"] = _rowwise(df, th.adaptive_step_bound, "D", "G", "delta", "V_prev", "V")
+    df["bound"] = _bound(df, th.adaptive_step_bound, "D", "G", "delta", "V_prev", "V")
     return per_run_verdict("omd.adaptive_step", df, "lin_regret", "bound")
 
 
@@ -88,8 +89,7 @@ def check_variation_decomposition(ctx: CheckContext) -> Verdict:
 def check_sachs_pathwise(ctx: CheckContext) -> Verdict:
     """Claim 4 (eq. 11) on OFTRL with ν = LD² + DG, every seed and checkpoint."""
     df = _sweep(ctx, _convex_grid("oftrl"), seeds=ctx.pick(8, 20))
-    df["nu"] = th.default_nu(df["D"], df["G"], df["L"])
-    df["bound"] = _rowwise(df, th.sachs_pathwise_bound, "D", "G", "L", "nu", "noise",
+    df["bound"] = _bound(df, th.sachs_pathwise_bound, "D", "G", "L", "oftrl_nu", "noise",
                            "drift_sachs")
     return per_run_verdict("omd.sachs_pathwise", df, "lin_regret", "bound")
 
@@ -98,8 +98,7 @@ def check_sachs_pathwise(ctx: CheckContext) -> Verdict:
 def check_sachs_convex(ctx: CheckContext) -> Verdict:
     """Claim 5 (Thm 5): hindsight regret of OFTRL, seed mean vs the bound, all f_t convex."""
     df = _sweep(ctx, _convex_grid("oftrl"), seeds=20)
-    df["nu"] = th.default_nu(df["D"], df["G"], df["L"])
-    df["bound"] = _rowwise(df, th.sachs_convex_bound, "D", "G", "L", "nu", "sigma2_sum",
+    df["bound"] = _bound(df, th.sachs_convex_bound, "D", "G", "L", "oftrl_nu", "sigma2_sum",
                            "Sigma2_sum")
     return expectation_verdict("omd.sachs_convex", df, "regret", "bound",
                                ["family", "rho", "path", "rounds"])
@@ -117,9 +116,9 @@ def check_sachs_strongly_convex(ctx: CheckContext) -> Verdict:
 def check_chen_convex(ctx: CheckContext) -> Verdict:
     """Claim 7 (reconstructed constants) on seed means; also reports the spec's rate ratio."""
     df = _sweep(ctx, _convex_grid("optimistic_omd"), seeds=20)
-    df["bound"] = _rowwise(df, th.chen_convex_bound, "D", "G", "L", "delta", "sigma2_sum",
+    df["bound"] = _bound(df, th.chen_convex_bound, "D", "G", "L", "delta", "sigma2_sum",
                            "Sigma2_sum")
-    df["rate"] = _rowwise(df, th.chen_convex_rate, "D", "G", "L", "sigma2_sum", "Sigma2_sum")
+    df["rate"] = _bound(df, th.chen_convex_rate, "D", "G", "L", "sigma2_sum", "Sigma2_sum")
     by = ["family", "rho", "path", "rounds"]
     means = df.groupby(by)[["regret", "rate"]].mean()
     ratio = float((means["regret"] / means["rate"]).max())
@@ -133,7 +132,7 @@ def check_chen_convex_pathwise(ctx: CheckContext) -> Verdict:
     configs = _convex_grid("optimistic_omd") + [
         {"family": "square", "method": "optimistic_omd", "rho": r} for r in (0.0, 0.5, 1.0)]
     df = _sweep(ctx, configs, seeds=ctx.pick(8, 20))
-    df["bound"] = _rowwise(df, th.chen_convex_pathwise_bound, "D", "G", "L", "delta", "noise",
+    df["bound"] = _bound(df, th.chen_convex_pathwise_bound, "D", "G", "L", "delta", "noise",
                            "drift")
     return per_run_verdict("omd.chen_convex_pathwise", df, "lin_regret", "bound")
 
@@ -150,7 +149,7 @@ def exp_concave_growth(df: pd.DataFrame) -> float:
     """Log-log slope in T of q_k = ΔE R_T / Δ(d·ln(σ²_{1:T} + Σ²_{1:T})) between doublings T ≥ 64."""
     curve = df.groupby("rounds", as_index=False)[["regret", "sigma2_sum", "Sigma2_sum", "d"]].mean()
     curve = curve[curve["rounds"] >= 64]
-    rate = _rowwise(curve, th.exp_concave_rate, "d", "sigma2_sum", "Sigma2_sum")
+    rate = _bound(curve, th.exp_concave_rate, "d", "sigma2_sum", "Sigma2_sum")
     per_rate = np.diff(curve["regret"].to_numpy()) / np.diff(rate)
     return fit_slope(curve["rounds"].to_numpy()[1:], np.clip(per_rate, 1e-12, None))
 
@@ -189,7 +188,7 @@ def check_chen_dynamic(ctx: CheckContext) -> Verdict:
     df = _sweep(ctx, configs, seeds=ctx.pick(4, 10))
     curve = df[df["rounds"] >= 256].groupby(["omega", "rounds"], as_index=False)[
         ["dyn_regret", "path_length", "sigma2_sum", "Sigma2_sum"]].mean()
-    curve["rate"] = _rowwise(curve, th.dynamic_rate, "path_length", "sigma2_sum", "Sigma2_sum")
+    curve["rate"] = _bound(curve, th.dynamic_rate, "path_length", "sigma2_sum", "Sigma2_sum")
     curve["one"] = 1.0
     curve["ratio"] = curve["dyn_regret"] / curve["rate"]
     last = curve[curve["rounds"] == curve["rounds"].max()]
@@ -205,7 +204,7 @@ def check_chen_dynamic(ctx: CheckContext) -> Verdict:
 def check_ogd_convex(ctx: CheckContext) -> Verdict:
     """Claim 11 (convex): OGD with D/(G√t) on G1 and G2, every seed and checkpoint."""
     df = _sweep(ctx, _convex_grid("ogd"), seeds=ctx.pick(8, 20))
-    df["bound"] = _rowwise(df, th.ogd_convex_bound, "D", "G", "rounds")
+    df["bound"] = _bound(df, th.ogd_convex_bound, "D", "G", "rounds")
     return per_run_verdict("omd.ogd_convex", df, "regret", "bound")
 
 
@@ -213,7 +212,7 @@ def check_ogd_convex(ctx: CheckContext) -> Verdict:
 def check_ogd_strongly_convex(ctx: CheckContext) -> Verdict:
     """Claim 11 (strongly convex): OGD with 1/(λt) on G2 (every f_t is 1-strongly convex)."""
     df = _sweep(ctx, _strongly_convex_grid("ogd_sc"), seeds=ctx.pick(8, 20))
-    df["bound"] = _rowwise(df, th.ogd_strongly_convex_bound, "G", "lam", "rounds")
+    df["bound"] = _bound(df, th.ogd_strongly_convex_bound, "G", "lam", "rounds")
     return per_run_verdict("omd.ogd_strongly_convex", df, "regret", "bound")
 
 

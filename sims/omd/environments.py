@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from solvers.omd import LossSequence
@@ -37,6 +38,24 @@ def sphere(rng: np.random.Generator, n: int, d: int, radius: float = 1.0) -> np.
     return radius * z / np.linalg.norm(z, axis=1, keepdims=True)
 
 
+@numba.njit(cache=True)
+def _projected_walk(steps: np.ndarray) -> np.ndarray:
+    """z_t = Π_{unit ball}(z_{t−1} + step_t), z_0 = 0: a sequential recursion, hence a kernel."""
+    T, d = steps.shape
+    z = np.empty((T, d))
+    pos = np.zeros(d)
+    for t in range(T):
+        s = 0.0
+        for i in range(d):
+            pos[i] += steps[t, i]
+            s += pos[i] * pos[i]
+        scale = 1.0 / max(1.0, math.sqrt(s))
+        for i in range(d):
+            pos[i] *= scale
+            z[t, i] = pos[i]
+    return z
+
+
 def mean_path(kind: str, T: int, d: int, rng: np.random.Generator, *, block: int = 64,
               omega: float = 0.01) -> np.ndarray:
     """The unscaled mean path z_t, t = 1..T, shape (T, d), each of norm at most 1."""
@@ -47,12 +66,7 @@ def mean_path(kind: str, T: int, d: int, rng: np.random.Generator, *, block: int
     elif kind == "block":
         z[:, 0] = (-1.0) ** ((t - 1) // block)
     elif kind == "walk":
-        steps = rng.standard_normal((T, d)) / math.sqrt(d * block)
-        pos = np.zeros(d)
-        for i in range(T):  # projected walk: a sequential recursion of T cheap steps
-            pos = pos + steps[i]
-            pos /= max(1.0, float(np.linalg.norm(pos)))
-            z[i] = pos
+        z = _projected_walk(rng.standard_normal((T, d)) / math.sqrt(d * block))
     elif kind == "circle":
         z[:, 0], z[:, 1] = np.cos(omega * t), np.sin(omega * t)
     elif kind == "constant":

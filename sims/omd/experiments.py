@@ -17,7 +17,7 @@ from sims.omd.metrics import trajectory_metrics
 from sims.runner import register_experiment
 from theory import omd as th
 
-__all__ = ["METHODS", "build_method", "checkpoints", "regret_experiment"]
+__all__ = ["METHODS", "build_method", "checkpoints", "oftrl_nu", "regret_experiment"]
 
 #: Method names accepted by the experiments, with what they are.
 METHODS: dict[str, str] = {
@@ -32,6 +32,12 @@ METHODS: dict[str, str] = {
     "optimistic_ons": "optimistic online Newton step",
     "sword": "Sword++-style ensemble of optimistic OGD learners",
 }
+
+
+def oftrl_nu(stream: SEAStream, config: dict[str, Any]) -> float:
+    """OFTRL's ν: the config's ``nu`` if set, else ν = LD² + DG (:func:`theory.omd.default_nu`)."""
+    return float(config["nu"]) if config["nu"] is not None else th.default_nu(stream.D, stream.G,
+                                                                               stream.L)
 
 
 def build_method(name: str, stream: SEAStream, config: dict[str, Any]) -> so.OnlineMethod:
@@ -49,8 +55,7 @@ def build_method(name: str, stream: SEAStream, config: dict[str, Any]) -> so.Onl
     if name == "ogd_const":
         return so.ogd(ball, so.constant(config["eta"]))
     if name == "oftrl":
-        nu = config["nu"] if config["nu"] is not None else th.default_nu(D, G, stream.L)
-        return so.oftrl(ball, nu)
+        return so.oftrl(ball, oftrl_nu(stream, config))
     if name == "oftl":
         return so.oftl(ball, stream.lam)
     if name in ("ons", "optimistic_ons"):
@@ -88,6 +93,6 @@ def regret_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.Da
     traj = so.run(method, stream.losses)
     df = trajectory_metrics(stream, traj, checkpoints(T))
     for name, value in (("D", stream.D), ("G", stream.G), ("L", stream.L), ("lam", stream.lam),
-                        ("alpha", stream.alpha)):
+                        ("alpha", stream.alpha), ("oftrl_nu", oftrl_nu(stream, config))):
         df[name] = value
     return df
