@@ -36,7 +36,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from ipywidgets import interact
+from IPython.display import display
 
 import solvers.omd as so
 from sims.checks import fit_slope
@@ -249,13 +249,26 @@ T_OPTIONS = [t for t in (256, 1024, 4096, 16384) if t <= T_MAX]
 
 regret_figure("optimistic_omd", 0.25, T_OPTIONS[-1]).show()  # the default, drawn statically
 
-controls = interact(
-    lambda rho, T, method: regret_figure(method, rho, T).show(),
+
+def redraw(rho: float, T: int, method: str) -> None:
+    regret_figure(method, rho, T).show()
+
+
+# Headless runs (the tests, SCALE == "small") get the same controls behind a "Run" button and draw
+# every method once here: a cell whose Output widget captures output on its own can lose its
+# execute reply in nbclient (jupyter/nbclient#312), which stalls the run until the cell timeout.
+HEADLESS = SCALE == "small"
+controls = widgets.interactive(
+    redraw, {"manual": HEADLESS},
     rho=widgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05, description="ρ"),
     T=widgets.Dropdown(options=T_OPTIONS, value=T_OPTIONS[-1], description="T"),
     method=widgets.Dropdown(options=[(label, name) for name, label in STEP_RULES.items()],
                             value="optimistic_omd", description="method"),
 )
+display(controls)
+if HEADLESS:
+    for name in STEP_RULES:
+        regret_figure(name, 0.5, T_OPTIONS[0])
 
 # %% [markdown]
 # ## Where to go next

@@ -50,7 +50,7 @@ def test_notebook_runs(path: Path, python3_kernel: str, monkeypatch: pytest.Monk
     monkeypatch.setenv("BOUNDLAB_NOTEBOOK_SCALE", "small")
     nb = jupytext.read(path)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
-    client = nbclient.NotebookClient(nb, kernel_name=python3_kernel, timeout=600,
+    client = nbclient.NotebookClient(nb, kernel_name=python3_kernel, timeout=120,
                                      resources={"metadata": {"path": str(ROOT)}})
     try:
         client.execute()
