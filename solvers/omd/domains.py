@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.omd._checks import check_positive, check_vector
+from solvers._checks import check_positive, check_vector
 
 __all__ = ["Ball", "Simplex"]
 

@@ -73,7 +73,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from solvers.omd._checks import check_horizon, check_positive, check_vector
+from solvers._checks import check_horizon, check_positive, check_vector
 from solvers.omd.domains import Ball
 from solvers.omd.first_order import OnlineMethod
 

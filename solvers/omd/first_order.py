@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from solvers.omd._checks import check_positive, check_vector
+from solvers._checks import check_positive, check_vector
 from solvers.omd.domains import Ball, Simplex
 from solvers.omd.steps import StepRule
 

@@ -7,8 +7,8 @@ from typing import Literal
 
 import numpy as np
 
+from solvers._checks import check_horizon
 from solvers.omd import kernels
-from solvers.omd._checks import check_horizon
 from solvers.omd.first_order import OnlineMethod
 from solvers.omd.losses import LossSequence
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numba
 
-from solvers.omd._checks import check_positive
+from solvers._checks import check_positive
 
 __all__ = [
     "StepRule",

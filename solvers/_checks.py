@@ -1,4 +1,4 @@
-"""Argument validation shared by the OMD solvers: every error names the argument and the rule."""
+"""Argument validation shared by the solvers: every error names the argument and the rule it broke."""
 
 from __future__ import annotations
 
