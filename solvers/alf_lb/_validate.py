@@ -20,8 +20,8 @@ def check_scores(scores, name: str = "scores"):
         raise ValueError(f"{name} must have at least one token and one expert, got shape {scores.shape}")
     if scores.dtype.kind not in "fiub":
         raise TypeError(f"{name} must be real, got dtype {scores.dtype}")
-    if scores.dtype.kind != "f":
-        scores = scores.astype(np.float64)
+    if scores.dtype not in (np.float32, np.float64):  # integers, bools and float16 are widened
+        scores = scores.astype(np.float32 if scores.dtype == np.float16 else np.float64)
     if not bool(xp.all(xp.isfinite(scores))):
         raise ValueError(f"{name} must be finite, got non-finite entries")
     return scores

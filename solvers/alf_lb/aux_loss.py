@@ -92,8 +92,13 @@ def aux_balance_loss(logits, experts, alpha: float, *, groups=None,
     experts = xp.asarray(experts)
     if experts.ndim != 2 or experts.shape[0] != m:
         raise ValueError(f"experts must have shape ({m}, K), got {experts.shape}")
+    if experts.dtype.kind not in "iu":
+        raise TypeError(f"experts must be integer expert indices, got dtype {experts.dtype}")
     if experts.size and (int(experts.min()) < 0 or int(experts.max()) >= E):
         raise ValueError(f"experts must hold expert indices in 0..{E - 1}")
+    ordered = xp.sort(experts, axis=1)
+    if bool(xp.any(ordered[:, 1:] == ordered[:, :-1])):
+        raise ValueError("experts must list K distinct experts per token (a repeated expert in a row)")
     K = experts.shape[1]
     alpha = check_positive("alpha", alpha)
     if counting not in ("micro", "global"):

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from solvers.alf_lb._validate import check_positive
+from solvers.alf_lb._validate import check_K, check_positive
 
 __all__ = [
     "BiasRule",
@@ -111,7 +111,8 @@ class BiasState(NamedTuple):
 def _common(E: int, freeze_after: int | None, radius: float, anchor) -> tuple[int, float, np.ndarray]:
     if isinstance(E, bool) or not isinstance(E, int | np.integer) or E < 1:
         raise ValueError(f"E must be an integer >= 1, got {E!r}")
-    if freeze_after is not None and (not isinstance(freeze_after, int | np.integer) or freeze_after < 0):
+    if freeze_after is not None and (isinstance(freeze_after, bool) or not isinstance(freeze_after, int | np.integer)
+                                     or freeze_after < 0):
         raise ValueError(f"freeze_after must be None or an integer >= 0, got {freeze_after!r}")
     radius = math.inf if radius == math.inf else check_positive("radius", radius)
     anchor = np.zeros(E) if anchor is None else np.asarray(anchor, dtype=float)
@@ -219,7 +220,7 @@ def update(rule: BiasRule, state: BiasState, loads: np.ndarray, n: int, K: int) 
 
 def update_numpy(rule: BiasRule, state: BiasState, loads: np.ndarray, n: int, K: int) -> BiasState:
     """:func:`update` written with numpy array operations (the reference of the benchmarks)."""
-    loads = np.asarray(loads, dtype=np.int64)
+    loads = _check_loads(loads, state.bias.shape[0], n, K)
     t = state.t + 1
     E = loads.shape[0]
     if 0 <= rule.freeze_after < t:
@@ -240,6 +241,9 @@ def update_numpy(rule: BiasRule, state: BiasState, loads: np.ndarray, n: int, K:
 
 
 def _check_loads(loads, E: int, n: int, K: int) -> np.ndarray:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be an integer >= 1 (tokens in the batch), got {n!r}")
+    check_K(K, E)
     loads = np.asarray(loads)
     if loads.shape != (E,):
         raise ValueError(f"loads must have shape ({E},), got {loads.shape}")

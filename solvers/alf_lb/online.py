@@ -36,7 +36,8 @@ class OnlineRun:
     loads
         (B, E) int64: loads of batch t under the bias it was routed with.
     biases
-        (B, E): the bias b_{t−1} each batch was routed with (b_t in oracle mode), in the scores' dtype.
+        (B, E) float64: the bias b_{t−1} each batch was routed with (b_t in oracle mode), as rounded to
+        the scores' dtype for the routing.
     state
         The rule's state after the last batch (pass it to continue the run).
     """
@@ -84,8 +85,8 @@ def _check_batches(scores) -> np.ndarray:
     scores = np.asarray(scores)
     if scores.ndim != 3:
         raise ValueError(f"scores must be 3-D (batches x tokens x experts), got shape {scores.shape}")
-    if scores.dtype.kind != "f":
-        scores = scores.astype(np.float64)
+    if scores.dtype not in (np.float32, np.float64):  # integers, bools and float16 are widened
+        scores = scores.astype(np.float32 if scores.dtype == np.float16 else np.float64)
     if not np.all(np.isfinite(scores)):
         raise ValueError("scores must be finite, got non-finite entries")
     return np.ascontiguousarray(scores)
@@ -116,6 +117,8 @@ def run_online(rule: bl.BiasRule, scores, K: int, state: bl.BiasState | None = N
     scores = _check_batches(scores)
     B, _, E = scores.shape
     K = check_K(K, E)
+    if rule.anchor.shape != (E,):
+        raise ValueError(f"rule was built for E = {rule.anchor.shape[0]} experts, scores have E = {E}")
     state = bl.init(rule) if state is None else state
     if state.bias.shape != (E,):
         raise ValueError(f"state.bias must have shape ({E},), got {state.bias.shape}")
@@ -134,6 +137,8 @@ def run_online_numpy(rule: bl.BiasRule, scores, K: int, state: bl.BiasState | No
     scores = _check_batches(scores)
     B, n, E = scores.shape
     K = check_K(K, E)
+    if rule.anchor.shape != (E,):
+        raise ValueError(f"rule was built for E = {rule.anchor.shape[0]} experts, scores have E = {E}")
     state = bl.init(rule) if state is None else state
     loads, biases = np.empty((B, E), dtype=np.int64), np.empty((B, E))
     for t in range(B):
