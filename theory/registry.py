@@ -105,7 +105,7 @@ def topics() -> list[str]:
 
 
 #: Topic modules of ``theory`` whose import registers their claims.
-TOPIC_MODULES: tuple[str, ...] = ("omd",)
+TOPIC_MODULES: tuple[str, ...] = ("omd", "alf_lb")
 
 
 def _load_topics() -> None:

@@ -1,5 +1,9 @@
-"""ALF-LB: streams of router scores, the Gumbel testbed, experiments and the check of every claim."""
+"""ALF-LB: score streams, the Gumbel testbed, fixed-batch dynamics, the tiny MoE, and every claim's check.
 
+Importing the package registers the experiments (``boundlab run alf_lb ...``) and the checks.
+"""
+
+from sims.alf_lb import checks_dual, checks_regret, dual, gumbel, moe
 from sims.alf_lb.metrics import maxvio, maxvio_batch
 
-__all__ = ["maxvio", "maxvio_batch"]
+__all__ = ["checks_dual", "checks_regret", "dual", "gumbel", "maxvio", "maxvio_batch", "moe"]
