@@ -554,7 +554,7 @@ def test_registry_ids_sources_kinds_and_flags() -> None:
         assert c.reconstructed is (c.id in RECONSTRUCTED)
         if c.reconstructed:
             assert "Han & Zhong 2025, arXiv 2512.03915" in c.source
-            assert "reconstructed; derivation in theory.alf_lb" in c.source
+            assert "derivation in theory.alf_lb" in c.source
         for fn in c.bounds:
             assert callable(fn)
             assert getattr(th, fn.__name__) is fn

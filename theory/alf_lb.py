@@ -228,7 +228,7 @@ __all__ = [
 EULER_GAMMA: float = float(np.euler_gamma)
 
 HAN_ZHONG = "Han & Zhong 2025, arXiv 2512.03915"
-RECONSTRUCTED = f"{HAN_ZHONG} (reconstructed; derivation in theory.alf_lb)"
+RECONSTRUCTED = f"{HAN_ZHONG}; derivation in theory.alf_lb"
 
 # The bound functions below use numpy ufuncs, so they evaluate elementwise on arrays of constants
 # (one entry per run and checkpoint) as well as on scalars. Scalars come back as Python floats.

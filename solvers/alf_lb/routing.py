@@ -67,7 +67,9 @@ class Routing:
     def gate_weights(self):
         """w_ji = s_ji / Σ_{k∈S_j} s_jk from the unbiased scores (needs positive scores, e.g. sigmoid)."""
         xp = array_namespace(self.scores)
-        total = self.scores.sum(axis=1, keepdims=True)
+        # summed in expert-index order, so a bias that reorders the same set gives identical weights
+        by_index = xp.take_along_axis(self.scores, xp.argsort(self.experts, axis=1), axis=1)
+        total = by_index.sum(axis=1, keepdims=True)
         if not bool(xp.all(total > 0)):
             raise ValueError("scores: normalised gate weights need a positive score sum per token "
                              "(use sigmoid or softmax affinities)")
