@@ -11,8 +11,12 @@ exact best response x(p) of the Lagrangian of the assignment LP (Han & Zhong 202
 ``alf_lb.best_response``).
 
 Two implementations compute the same routing:
-- a numba kernel (CPU, numpy input): one pass over each token's E scores keeping the K best by
-  insertion, tokens split into blocks run in parallel, loads counted per block and summed;
+- numba kernels (CPU, numpy input), serial and deterministic. The tiled kernel (K ≤ 16, batches of
+  at least 16 tokens) works on tiles of 16 tokens with explicit 16-lane SIMD: a threshold pass
+  leaves ≈ K candidates per token, which an insertion network orders (see :func:`_tile_kernel`).
+  The scalar kernel keeps each token's K best by insertion in one pass over its E scores (K > 16,
+  short batches, and the tokens the tiled kernel hands back). Both are exact, ties included, and
+  report non-finite scores;
 - an array path (numpy reference, and the same code on CuPy arrays): a stable argsort of −(s + b).
 
 References
@@ -25,6 +29,7 @@ Mixture-of-Experts in Large-Scale AI Models", arXiv 2512.03915.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,13 +37,29 @@ import numba
 import numpy as np
 
 from solvers._xp import array_namespace, is_cupy
+from solvers.alf_lb._simd import W as _W
+from solvers.alf_lb._simd import (
+    _popcount,
+    _tile_threshold,
+    _tile_topk,
+    _vadd,
+    _vcompress_store,
+    _vexp_finite,
+    _vexp_max,
+    _vge_bits,
+    _viota,
+    _vload,
+    _vload_part,
+    _vmax,
+    _vmin,
+    _vsplat,
+    _vstore,
+)
 from solvers.alf_lb._validate import check_bias, check_K, check_scores
 
 __all__ = ["Routing", "route", "topk_insert"]
 
 Backend = Literal["auto", "numba", "numpy"]
-#: Tokens per block of the parallel kernel (one scratch buffer and one count row per block).
-_BLOCK = 2048
 
 
 @dataclass(frozen=True)
@@ -107,34 +128,170 @@ def topk_insert(vals, idx, count, K, v, i):
     return count
 
 
-@numba.njit(cache=True, parallel=True)
-def _route_kernel(scores, bias, K, block, experts, chosen, counts):
-    """Top-K of s_j + b for every token j; per-block expert counts into ``counts``."""
-    n, E = scores.shape
-    n_blocks = counts.shape[0]
-    for blk in numba.prange(n_blocks):
-        vals = np.empty(K, dtype=scores.dtype)
+# ---------------------------------------------------------------------------------------------
+# scalar kernel
+
+
+@numba.njit(cache=True)
+def _route_token(flat, E, bias, K, j, experts, chosen, loads, vals, idx):
+    """Route token j (row ``flat[j*E:(j+1)*E]``) by insertion; return whether its scores are finite."""
+    row = j * E
+    finite = True
+    count = 0
+    for r in range(K):
+        idx[r] = 0  # a valid index even if a nan kept the list short (the caller raises then)
+    for i in range(E):
+        x = flat[row + i]
+        finite &= abs(x) < np.inf
+        count = topk_insert(vals, idx, count, K, x + bias[i], i)
+    for r in range(K):
+        e = idx[r]
+        experts[j, r] = e
+        chosen[j, r] = flat[row + e]
+        loads[e] += 1
+    return finite
+
+
+@numba.njit(cache=True)
+def _route_kernel(flat, E, bias, K, experts, chosen, loads):
+    """Top-K of s_j + b for every token j by insertion; return whether all scores are finite."""
+    vals = np.empty(K, dtype=flat.dtype)
+    idx = np.empty(K, dtype=np.int64)
+    finite = True
+    for j in range(experts.shape[0]):
+        finite &= _route_token(flat, E, bias, K, j, experts, chosen, loads, vals, idx)
+    return finite
+
+
+# ---------------------------------------------------------------------------------------------
+# tiled kernel
+
+
+@functools.cache
+def _tile_kernel(K: int):
+    """The tiled routing kernel for this K ≤ _W (compiled once per K and dtype, cached on disk).
+
+    Tiles of _W = 16 consecutive tokens; v = s_j + b (in the scores' dtype), and the experts fall
+    into the _W groups g = {i : i mod _W = g} (−inf pads the last chunk when _W ∤ E). Per tile:
+
+    1. group values: the H largest v_ji of each group, H = 1 for K ≤ 8 and 2 above (a running max,
+       and second max, over the chunks of _W experts); the finiteness check of the scores is folded
+       into this pass;
+    2. threshold: τ_j = the K-th largest of token j's H·_W group values (:func:`_tile_threshold`,
+       lanes = tokens);
+    3. candidates: the experts with v_ji ≥ τ_j, compress-stored in increasing expert order;
+    4. the stable top-K of at most H·_W candidates per token (:func:`_tile_topk`, lanes = tokens);
+    5. experts, unbiased scores and loads, token by token.
+
+    Exactness: the K largest group values belong to K distinct experts with v ≥ τ_j (or τ_j = −inf),
+    so the K-th largest v_j is ≥ τ_j and every expert of S_j is a candidate; the stable top-K of a
+    set containing S_j is S_j, in the same order. τ_j is close to the K-th largest v_j: with E = 64
+    and normal scores a token has ≈ 6.9 candidates for K = 6 (H = 1) and ≈ 17 for K = 16 (H = 2).
+    A token with more than H·_W candidates (many ties at τ_j) or fewer than K finite ones (−inf
+    after an overflow of s + b) is routed again by the scalar :func:`_route_token`, and so are the
+    n mod _W tokens after the last tile. A nan is never a candidate (v ≥ τ_j is false), so even
+    non-finite scores, which the caller rejects afterwards, only ever index valid experts.
+    """
+    W, H = _W, 1 + (K > 8)
+
+    @numba.njit(cache=True)
+    def kernel(flat, E, bias, experts, chosen, loads):
+        n, k = experts.shape  # k = K, not as a literal: _route_token is compiled once per dtype
+        dt = flat.dtype
+        ninf = dt.type(-np.inf)
+        C, rem = divmod(E, W)  # full chunks of W experts, experts in the last partial chunk
+        S = E + 2 * W  # candidate row stride: room for all E experts and H*W slots
+        M = np.empty(H * W * W, dtype=dt)  # group values: M[h*W*W + t*W + g]
+        TAU = np.empty(W, dtype=dt)
+        CV = np.empty(W * S, dtype=dt)  # candidate values, token-major
+        CI = np.empty(W * S, dtype=np.int32)  # candidate experts
+        IDX = np.empty(W * W, dtype=np.int32)  # top-K experts, token-major
+        OFF = np.empty(W, dtype=np.int64)  # candidates per token
+        vals = np.empty(K, dtype=dt)
         idx = np.empty(K, dtype=np.int64)
-        for j in range(blk * block, min(n, (blk + 1) * block)):
-            count = 0
-            for i in range(E):
-                count = topk_insert(vals, idx, count, K, scores[j, i] + bias[i], i)
-            for r in range(K):
-                e = idx[r]
-                experts[j, r] = e
-                chosen[j, r] = scores[j, e]
-                counts[blk, e] += 1
+        vninf = _vsplat(ninf, _vload(M, 0))
+        btail = _vload_part(bias, C * W, rem, ninf) if rem else vninf  # −inf pads the last chunk of v
+        expo = _vsplat(0, vninf)
+        finite = True
+        for j0 in range(0, n - W + 1, W):
+            # 1. group values (and finiteness)
+            for t in range(W):
+                row = (j0 + t) * E
+                m1 = vninf
+                m2 = vninf
+                for c in range(C + (rem > 0)):
+                    if c < C:
+                        s = _vload(flat, row + c * W)
+                        expo = _vexp_max(expo, s)
+                        v = _vadd(s, _vload(bias, c * W))
+                    else:
+                        s = _vload_part(flat, row + c * W, rem, 0)
+                        expo = _vexp_max(expo, s)
+                        v = _vadd(s, btail)
+                    if H == 2:
+                        m2 = _vmax(m2, _vmin(m1, v))
+                    m1 = _vmax(m1, v)
+                _vstore(M, t * W, m1)
+                if H == 2:
+                    _vstore(M, W * W + t * W, m2)
+            # 2. thresholds
+            _vstore(TAU, 0, _tile_threshold(M, K, H))
+            # 3. candidates; chunk-major, so that the W tokens' offset chains interleave
+            for t in range(W):
+                for h in range(H):
+                    _vstore(CV, t * S + h * W, vninf)
+                OFF[t] = 0
+            for c in range(C + (rem > 0)):
+                b = _vload(bias, c * W) if c < C else btail
+                iota = _viota(c * W)
+                for t in range(W):
+                    row = (j0 + t) * E + c * W
+                    v = _vadd(_vload(flat, row) if c < C else _vload_part(flat, row, rem, 0), b)
+                    bits = _vge_bits(v, TAU[t])
+                    off = OFF[t]
+                    _vcompress_store(CV, t * S + off, v, bits)
+                    _vcompress_store(CI, t * S + off, iota, bits)
+                    OFF[t] = off + _popcount(bits)
+            nslots = 0
+            redo = np.uint64(0)
+            for t in range(W):
+                nslots = max(nslots, OFF[t])
+                if OFF[t] > H * W:
+                    redo |= np.uint64(1) << np.uint64(t)
+            # 4. top-K of the candidates
+            redo |= _tile_topk(CV, CI, S, nslots, K, H, IDX)
+            # 5. outputs (unsigned indices: no wraparound code)
+            for t in range(W):
+                j = j0 + t
+                if redo >> np.uint64(t) & np.uint64(1):
+                    _route_token(flat, E, bias, k, j, experts, chosen, loads, vals, idx)
+                    continue
+                row = np.uint64(j * E)
+                for r in range(K):
+                    e = np.uint64(IDX[t * W + r])
+                    experts[j, r] = e
+                    chosen[j, r] = flat[row + e]
+                    loads[e] += 1
+        for j in range(n - n % W, n):
+            finite &= _route_token(flat, E, bias, k, j, experts, chosen, loads, vals, idx)
+        return finite and _vexp_finite(expo)
+
+    return kernel
 
 
-def _route_numba(scores: np.ndarray, bias: np.ndarray, K: int) -> Routing:
+def _route_numba(scores: np.ndarray, bias: np.ndarray, K: int) -> Routing | None:
+    """Route with the numba kernels; None when some score is not finite."""
     n, E = scores.shape
     scores = np.ascontiguousarray(scores)
-    n_blocks = -(-n // _BLOCK)
     experts = np.empty((n, K), dtype=np.int64)
     chosen = np.empty((n, K), dtype=scores.dtype)
-    counts = np.zeros((n_blocks, E), dtype=np.int64)
-    _route_kernel(scores, bias.astype(scores.dtype), K, _BLOCK, experts, chosen, counts)
-    return Routing(experts, chosen, counts.sum(axis=0))
+    loads = np.zeros(E, dtype=np.int64)
+    flat, b = scores.reshape(-1), bias.astype(scores.dtype)
+    if n >= _W and K <= _W:
+        finite = _tile_kernel(K)(flat, E, b, experts, chosen, loads)
+    else:
+        finite = _route_kernel(flat, E, b, K, experts, chosen, loads)
+    return Routing(experts, chosen, loads) if finite else None
 
 
 def _route_array(scores, bias, K: int) -> Routing:
@@ -149,6 +306,12 @@ def _route_array(scores, bias, K: int) -> Routing:
     return Routing(experts, chosen, loads)
 
 
+def _kernel_ready(scores) -> bool:
+    """A non-empty 2-D float32/float64 numpy array: the kernels take it as it is."""
+    return (type(scores) is np.ndarray and scores.ndim == 2 and scores.dtype in (np.float32, np.float64)
+            and scores.size > 0)
+
+
 def route(scores, K: int, bias=None, *, backend: Backend = "auto") -> Routing:
     r"""Route a batch: top-K experts of each token on the biased scores s + b, and the loads.
 
@@ -161,8 +324,9 @@ def route(scores, K: int, bias=None, *, backend: Backend = "auto") -> Routing:
     bias
         (E,) bias b added for the selection only (None: plain top-K, b = 0).
     backend
-        ``"numba"`` (CPU kernel), ``"numpy"`` (argsort reference) or ``"auto"`` (numba for numpy
-        input, the array path on CuPy input).
+        ``"numba"`` (CPU kernels), ``"numpy"`` (argsort reference) or ``"auto"`` (numba for numpy
+        input, the array path on CuPy input). Float dtypes other than float32/float64 (e.g.
+        float16) take the reference path under ``"numba"`` too.
 
     Returns
     -------
@@ -172,10 +336,14 @@ def route(scores, K: int, bias=None, *, backend: Backend = "auto") -> Routing:
     Notes
     -----
     S_j = TopK_i(s_ji + b_i) with ties to the lower index; Σ_i load_i = K·n. The biased score is
-    formed in the scores' precision, identically in both paths, so they agree exactly.
+    formed in the scores' precision, identically in both paths, so they agree exactly. On a
+    float32/float64 numpy array the kernel checks finiteness in its own pass over the scores
+    (instead of a separate ``isfinite`` pass) and a non-finite score raises the same error after it.
     """
-    scores = check_scores(scores)
-    n, E = scores.shape
+    fast = backend != "numpy" and _kernel_ready(scores)
+    if not fast:
+        scores = check_scores(scores)
+    E = scores.shape[1]
     K = check_K(K, E)
     xp = array_namespace(scores)
     bias = check_bias(bias, E, xp)
@@ -185,6 +353,9 @@ def route(scores, K: int, bias=None, *, backend: Backend = "auto") -> Routing:
         if backend == "numba":
             raise ValueError("backend='numba' runs on the CPU only; CuPy scores take backend='auto'")
         return _route_array(scores, bias, K)
-    if backend == "numpy":
+    if backend == "numpy" or scores.dtype not in (np.float32, np.float64):
         return _route_array(scores, bias, K)
-    return _route_numba(scores, bias, K)
+    routing = _route_numba(scores, bias, K)
+    if routing is None:  # a non-finite score: the validator raises the argument's error
+        routing = _route_array(check_scores(scores), bias, K)
+    return routing
