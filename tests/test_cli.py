@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from sims import TOPICS
 from sims.cli import main
 from sims.store import load_table
 from theory import claims
@@ -46,10 +47,11 @@ def test_verify_exits_1_when_a_bound_is_made_smaller(tmp_path, monkeypatch, caps
     assert "FAILS omd.ogd_convex" in out
 
 
-def test_verify_topic_omd_runs_every_claim_of_the_topic(tmp_path) -> None:
-    status = main(["verify", "--topic", "omd", "--out", str(tmp_path), "--no-progress"])
+@pytest.mark.parametrize("topic", TOPICS)
+def test_verify_topic_runs_every_claim_of_the_topic(topic, tmp_path) -> None:
+    status = main(["verify", "--topic", topic, "--out", str(tmp_path), "--no-progress"])
     table, _ = load_table(tmp_path / "verify.parquet")
-    assert set(table["claim"]) == {c.id for c in claims("omd")}
+    assert set(table["claim"]) == {c.id for c in claims(topic)}
     assert status == (0 if (table["verdict"] == "holds").all() else 1)
     assert (table["verdict"] == "holds").all(), table[table["verdict"] != "holds"].to_string()
 
@@ -63,6 +65,8 @@ def test_verify_topic_omd_runs_every_claim_of_the_topic(tmp_path) -> None:
     (["run", "omd", "regret", "--set", "novalue"], "key=value"),
     (["run", "omd", "regret", "--set", "rho=2"], "rho must lie in [0, 1]"),
     (["bench", "nope"], "unknown topic 'nope'"),
+    (["run", "alf_lb", "fixed_batch", "--set", "K=0"], "K"),
+    (["run", "alf_lb", "gumbel_regret", "--set", "rule=nope"], "rule"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys) -> None:
     assert main(argv) == 2
