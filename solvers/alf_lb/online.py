@@ -81,6 +81,20 @@ def _online_kernel(scores, K, oracle, kind, u, sched_kind, eta0, units, center, 
         loads_out[t] = counts
 
 
+def _prepare(rule: bl.BiasRule, scores, K: int,
+             state: bl.BiasState | None) -> tuple[np.ndarray, int, bl.BiasState]:
+    """Validated scores (B, n, E), K and the starting state (the rule's initial state when None)."""
+    scores = _check_batches(scores)
+    E = scores.shape[2]
+    K = check_K(K, E)
+    if rule.anchor.shape != (E,):
+        raise ValueError(f"rule was built for E = {rule.anchor.shape[0]} experts, scores have E = {E}")
+    state = bl.init(rule) if state is None else state
+    if state.bias.shape != (E,):
+        raise ValueError(f"state.bias must have shape ({E},), got {state.bias.shape}")
+    return scores, K, state
+
+
 def _check_batches(scores) -> np.ndarray:
     scores = np.asarray(scores)
     if scores.ndim != 3:
@@ -114,14 +128,8 @@ def run_online(rule: bl.BiasRule, scores, K: int, state: bl.BiasState | None = N
     OnlineRun
         Loads and biases per batch, and the final state.
     """
-    scores = _check_batches(scores)
+    scores, K, state = _prepare(rule, scores, K, state)
     B, _, E = scores.shape
-    K = check_K(K, E)
-    if rule.anchor.shape != (E,):
-        raise ValueError(f"rule was built for E = {rule.anchor.shape[0]} experts, scores have E = {E}")
-    state = bl.init(rule) if state is None else state
-    if state.bias.shape != (E,):
-        raise ValueError(f"state.bias must have shape ({E},), got {state.bias.shape}")
     bias, steps = state.bias.copy(), state.steps.copy()
     loads = np.empty((B, E), dtype=np.int64)
     biases = np.empty((B, E), dtype=float)
@@ -134,12 +142,8 @@ def run_online(rule: bl.BiasRule, scores, K: int, state: bl.BiasState | None = N
 def run_online_numpy(rule: bl.BiasRule, scores, K: int, state: bl.BiasState | None = None, *,
                      oracle: bool = False) -> OnlineRun:
     """:func:`run_online` as a per-batch loop of numpy routing and the numpy update (reference)."""
-    scores = _check_batches(scores)
+    scores, K, state = _prepare(rule, scores, K, state)
     B, n, E = scores.shape
-    K = check_K(K, E)
-    if rule.anchor.shape != (E,):
-        raise ValueError(f"rule was built for E = {rule.anchor.shape[0]} experts, scores have E = {E}")
-    state = bl.init(rule) if state is None else state
     loads, biases = np.empty((B, E), dtype=np.int64), np.empty((B, E))
     for t in range(B):
         used = state.bias.astype(scores.dtype)
