@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from paper_figs import FigureSpec
+from paper_figs import alf_lb as _alf_lb
 from paper_figs import omd as _omd
 
 __all__ = ["FIGURES", "FORMATS", "ExportReport", "find_browser", "write_figures"]
 
 #: Figures per topic, in the order they are written.
-FIGURES: dict[str, list[FigureSpec]] = {"omd": list(_omd.FIGURES)}
+FIGURES: dict[str, list[FigureSpec]] = {"omd": list(_omd.FIGURES), "alf_lb": list(_alf_lb.FIGURES)}
 FORMATS: tuple[str, ...] = ("html", "pdf", "png")
 STATIC_FORMATS: tuple[str, ...] = ("pdf", "png")
 NO_BROWSER = ("static export needs Chromium: apt-get install chromium, or set BROWSER_PATH to a "
