@@ -45,9 +45,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -59,8 +57,8 @@ from scipy import stats
 import sims.alf_lb  # registers the experiments of the topic
 import sims.alf_lb.balance  # noqa: F401  (registers stream_balance, batch_size, tradeoff, specialisation)
 from paper_figs import FigureSpec
+from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.checks import fit_slope
-from sims.runner import get_experiment, run_sweep
 from theory import alf_lb as th
 
 __all__ = [
@@ -91,7 +89,6 @@ __all__ = [
     "run",
 ]
 
-SCALES = ("quick", "full")
 #: The experiment (of topic ``alf_lb``) behind each figure.
 EXPERIMENTS: dict[str, str] = {"F1": "gumbel_regret", "F2": "stream_balance", "F3": "fixed_batch",
                                "F4": "batch_size", "F5": "tradeoff", "F6": "specialisation", "F7": "moe"}
@@ -121,23 +118,8 @@ MAXVIO_B = "MaxVio<sub>batch</sub>"
 
 
 # ------------------------------------------------------------------------------------- sweeps
-@dataclass(frozen=True)
-class Sweep:
-    """What a figure runs: the experiment of topic ``alf_lb``, its full configs and the number of seeds."""
-
-    experiment: str
-    configs: list[dict[str, Any]] = field(repr=False)
-    seeds: int
-
-
-def _check_scale(scale: str) -> None:
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
-
-
 def _sweep(experiment: str, configs: Sequence[dict[str, Any]], seeds: int) -> Sweep:
-    exp = get_experiment("alf_lb", experiment)
-    return Sweep(experiment, [exp.config(c) for c in configs], seeds)
+    return make_sweep("alf_lb", experiment, configs, seeds)
 
 
 def f1_sweep(scale: str = "quick") -> Sweep:
@@ -147,7 +129,7 @@ def f1_sweep(scale: str = "quick") -> Sweep:
     ‖p − p*‖₂ ≤ R = ‖p*‖₂ for c ∈ {1, 2}; η₀/√t with η₀ = 1 and constant η = 1 (unprojected); sign
     steps u ∈ {10⁻³, 10⁻²}. quick: T = 2^14, 4 seeds; full: T = 2^17 (> 10⁵), 20 seeds.
     """
-    _check_scale(scale)
+    check_scale(scale)
     T, seeds = (2**14, 4) if scale == "quick" else (2**17, 20)
     base = {**F1_TESTBED, "T": T}
     configs = [{**base, "rule": "inverse_t", "c": c, "mu": "curvature", "project": False} for c in F1_CS]
@@ -164,7 +146,7 @@ def f2_sweep(scale: str = "quick") -> Sweep:
     E = 16, K = 2, n = 1024 tokens per batch, global counting. quick: 1000 steps, held-out set of
     8192 tokens, 2 seeds; full: 20000 steps, 65536 held-out tokens, 5 seeds.
     """
-    _check_scale(scale)
+    check_scale(scale)
     if scale == "quick":
         size, seeds = {"steps": 1000, "held_out": 8192, "eval_points": 24}, 2
     else:
@@ -181,7 +163,7 @@ def f3_sweep(scale: str = "quick") -> Sweep:
     quick: n = 256 tokens, 3000 iterations, 2 seeds; full: n = 512, 10000 iterations, 5 seeds (each
     seed is its own batch).
     """
-    _check_scale(scale)
+    check_scale(scale)
     n, iters, seeds = (256, 3000, 2) if scale == "quick" else (512, 10000, 5)
     configs = [{"n": n, "E": 16, "K": 2, "spread": 1.0, "rule": "sign", "u": u, "iters": iters} for u in F3_US]
     return _sweep(EXPERIMENTS["F3"], configs, seeds)
@@ -195,7 +177,7 @@ def f4_sweep(scale: str = "quick") -> Sweep:
     enough for sign steps of u = 10⁻³ to cover the popularity range (≈ 3.5 for E = 16, spread 1, so
     ≳ 3500 steps): the figure is about the trained router, not the transient.
     """
-    _check_scale(scale)
+    check_scale(scale)
     if scale == "quick":
         size, seeds = {"batch": 1024, "steps": 1000, "sizes": [2**k for k in range(9, 15)], "pool": 2**15}, 2
     else:
@@ -210,7 +192,7 @@ def f5_sweep(scale: str = "quick") -> Sweep:
     E = 16, K = 2, n = 1024, stationary popularity. quick: 500 steps, 8192 held-out tokens, 2 seeds;
     full: 2000 steps, 65536 held-out tokens, 5 seeds.
     """
-    _check_scale(scale)
+    check_scale(scale)
     size, seeds = ({"steps": 500, "held_out": 8192, "lp_batches": 1}, 2) if scale == "quick" else \
         ({"steps": 2000, "held_out": 65536, "lp_batches": 4}, 5)
     config = {"E": 16, "K": 2, "batch": 1024, "alphas": list(F5_ALPHAS), "us": list(F5_US), "rule": "sign",
@@ -224,7 +206,7 @@ def f6_sweep(scale: str = "quick") -> Sweep:
     quick: sequences of 64 tokens, 100 steps, 4096 held-out tokens, 2 seeds; full: the spec's
     sequences of 256 tokens (8 micro-batches of 2 sequences), 1000 steps, 16384 held-out tokens, 5 seeds.
     """
-    _check_scale(scale)
+    check_scale(scale)
     if scale == "quick":
         size, seeds = {"seq_len": 64, "steps": 100, "held_out": 4096, "lp_batches": 1}, 2
     else:
@@ -251,7 +233,7 @@ def f7_sweep(scale: str = "quick") -> Sweep:
     :data:`sims.alf_lb.moe.FULL_SCALE` (5000 steps of 4096 tokens, α = u = 10⁻³, float32) on CuPy
     where a GPU is present (else numpy), 5 seeds.
     """
-    _check_scale(scale)
+    check_scale(scale)
     if scale == "quick":
         return _sweep(EXPERIMENTS["F7"], [{"arms": list(F7_ARMS), "steps": 150, "log_every": 25}], 2)
     from sims.alf_lb.moe import FULL_SCALE
@@ -260,24 +242,7 @@ def f7_sweep(scale: str = "quick") -> Sweep:
     return _sweep(EXPERIMENTS["F7"], [config], 5)
 
 
-def run(sweep: Sweep, *, base_seed: int = 0, jobs: int = 1,
-        cache_dir: str | Path | None = None) -> pd.DataFrame:
-    """Run a figure's sweep through :func:`sims.runner.run_sweep` (cached when ``cache_dir``)."""
-    return run_sweep(get_experiment("alf_lb", sweep.experiment), sweep.configs, seeds=sweep.seeds,
-                     base_seed=base_seed, jobs=jobs, cache_dir=cache_dir)
-
-
 # ------------------------------------------------------------------------------------- helpers
-def _require(df: pd.DataFrame, columns: Sequence[str], figure: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{figure}: df must be a pandas DataFrame, got {type(df).__name__}")
-    if df.empty:
-        raise ValueError(f"{figure}: the results table is empty")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{figure}: the results table lacks columns {missing}")
-
-
 def _summary(df: pd.DataFrame, by: str | list[str], value: str) -> pd.DataFrame:
     """Seed mean, 95% Student-t half-width and count of ``value`` per ``by`` (NaNs left out)."""
     g = df.groupby(by, sort=True)[value]
@@ -483,7 +448,7 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
         bound (cG²/(2μ_R))H_T, dashed, for every projected c/(μ_R t) run with c ≥ 1. Right: the runs
         whose claim-10 rate is logarithmic (c ≥ ½), against ln T, with ΔR/Δln T over the upper half.
     """
-    _require(df, ["rule", "c", "mu", "project", "eta", "eta0", "u", "rounds", "regret", "bound", "E", "batch"],
+    require(df, ["rule", "c", "mu", "project", "eta", "eta0", "u", "rounds", "regret", "bound", "E", "batch"],
              "F1")
     sizes = df[["E", "batch"]].drop_duplicates()
     if len(sizes) != 1:
@@ -618,7 +583,7 @@ def f2_maxvio_batch(df: pd.DataFrame) -> go.Figure:
         MaxVio_global of the held-out set under the router after that step, with the same floor at
         the held-out size.
     """
-    _require(df, ["arm", "u", "step", "maxvio_batch", "maxvio_global", "floor", "E", "K"], "F2")
+    require(df, ["arm", "u", "step", "maxvio_batch", "maxvio_global", "floor", "E", "K"], "F2")
     df = df.assign(_label=[_arm_label(r) for _, r in df.iterrows()])
     runs = df.drop_duplicates("_label")
     alf = runs[runs["arm"] == "alf_lb"].sort_values("u")["_label"].tolist()
@@ -709,7 +674,7 @@ def f3_dual_gap(df: pd.DataFrame) -> go.Figure:
         and the first seed, ΔD = D(p_{t+1}) − D(p_t) (dots) between claim 4's lower bound ⟨δ, g_t⟩
         and upper bound ⟨δ, g_{t+1}⟩ (a band), δ = p_{t+1} − p_t.
     """
-    _require(df, ["rule", "u", "eta", "iteration", "dual_gap", "lower", "delta_D", "upper", "sandwich_ratio"],
+    require(df, ["rule", "u", "eta", "iteration", "dual_gap", "lower", "delta_D", "upper", "sandwich_ratio"],
              "F3")
     df = df.assign(_step=np.where(df["rule"] == "sign", df["u"], df["eta"]).astype(float))
     keys = sorted({(r, float(s)) for r, s in zip(df["rule"], df["_step"], strict=True)},
@@ -814,7 +779,7 @@ def f4_batch_size(df: pd.DataFrame) -> go.Figure:
         Log-log: per arm the seed-mean MaxVio (mean over the pool's batches of each size) with 95% CI
         bars, and the floor m_E√((E − K)/(Kn)) (dashed).
     """
-    _require(df, ["arm", "n_tokens", "maxvio", "floor", "maxvio_global"], "F4")
+    require(df, ["arm", "n_tokens", "maxvio", "floor", "maxvio_global"], "F4")
     df = df.assign(_label=[_arm_label(r) for _, r in df.iterrows()])
     fig = go.Figure()
     values: list[np.ndarray] = []
@@ -877,7 +842,7 @@ def f5_tradeoff(df: pd.DataFrame) -> go.Figure:
         balanced LP optimum); one trace per family, points joined in order of α or u, with 95% CI bars
         in x and y and the parameter written next to each point.
     """
-    _require(df, ["arm", "param", "value", "maxvio_global", "quality"], "F5")
+    require(df, ["arm", "param", "value", "maxvio_global", "quality"], "F5")
     fig = go.Figure()
     points: dict[str, pd.DataFrame] = {}
     xs: list[np.ndarray] = []
@@ -951,7 +916,7 @@ def f6_specialisation(df: pd.DataFrame) -> go.Figure:
         of each expert within each domain (one colour scale), titles with the mean per-domain usage
         entropy H̄ (nats) and MaxVio_global, seed means ± 95% half-widths.
     """
-    _require(df, ["arm", "counting", "domain", "expert", "share", "entropy_mean", "maxvio_global"], "F6")
+    require(df, ["arm", "counting", "domain", "expert", "share", "entropy_mean", "maxvio_global"], "F6")
     arms = [a for a in ("aux", "alf_lb") if a in set(df["arm"])]
     countings = [c for c in ("micro", "global") if c in set(df["counting"])]
     if not arms or not countings:
@@ -1023,7 +988,7 @@ def f7_moe(df: pd.DataFrame) -> go.Figure:
         Left: held-out MSE (log y); right: MaxVio_global of the held-out set (log y); one trace per arm,
         seed means with 95% bands.
     """
-    _require(df, ["arm", "step", "test_loss", "maxvio_global"], "F7")
+    require(df, ["arm", "step", "test_loss", "maxvio_global"], "F7")
     arms = [a for a in ("none", "aux", "alf_lb") if a in set(df["arm"])]
     arms += [a for a in dict.fromkeys(df["arm"]) if a not in arms]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.09,
@@ -1070,23 +1035,13 @@ def f7_moe(df: pd.DataFrame) -> go.Figure:
 
 
 # ------------------------------------------------------------------------------------- builders
-def _builder(sweep: Callable[[str], Sweep], draw: Callable[[pd.DataFrame], go.Figure]
-             ) -> Callable[..., go.Figure]:
-    def build(scale: str = "quick", base_seed: int = 0, jobs: int = 1,
-              cache_dir: str | Path | None = None) -> go.Figure:
-        return draw(run(sweep(scale), base_seed=base_seed, jobs=jobs, cache_dir=cache_dir))
-
-    build.__doc__ = f"Run {sweep.__name__} at ``scale`` and draw it with {draw.__name__}."
-    return build
-
-
-build_f1 = _builder(f1_sweep, f1_regret_vs_T)
-build_f2 = _builder(f2_sweep, f2_maxvio_batch)
-build_f3 = _builder(f3_sweep, f3_dual_gap)
-build_f4 = _builder(f4_sweep, f4_batch_size)
-build_f5 = _builder(f5_sweep, f5_tradeoff)
-build_f6 = _builder(f6_sweep, f6_specialisation)
-build_f7 = _builder(f7_sweep, f7_moe)
+build_f1 = builder(f1_sweep, f1_regret_vs_T)
+build_f2 = builder(f2_sweep, f2_maxvio_batch)
+build_f3 = builder(f3_sweep, f3_dual_gap)
+build_f4 = builder(f4_sweep, f4_batch_size)
+build_f5 = builder(f5_sweep, f5_tradeoff)
+build_f6 = builder(f6_sweep, f6_specialisation)
+build_f7 = builder(f7_sweep, f7_moe)
 
 
 FIGURES: list[FigureSpec] = [

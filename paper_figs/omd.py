@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,8 +48,8 @@ from plotly.subplots import make_subplots
 from scipy import stats
 
 from paper_figs import FigureSpec
+from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.checks import fit_slope
-from sims.runner import get_experiment, run_sweep
 from theory import omd as th
 
 __all__ = [
@@ -73,7 +71,6 @@ __all__ = [
     "run",
 ]
 
-SCALES = ("quick", "full")
 F1_RHOS = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: The benign stream of F1: σ = 0 and a fixed target ½e₁ (one switch, at t = 1).
 BENIGN = {"rho": 0.0, "s0": 0.0, "m": 0.5}
@@ -111,22 +108,8 @@ SS2 = "Σ²<sub>1:T</sub>"
 
 
 # ------------------------------------------------------------------------------------- sweeps
-@dataclass(frozen=True)
-class Sweep:
-    """What a figure runs: full configs of experiment ``omd regret`` and the number of seeds."""
-
-    configs: list[dict[str, Any]] = field(repr=False)
-    seeds: int
-
-
-def _check_scale(scale: str) -> None:
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
-
-
-def _full(configs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    exp = get_experiment("omd", "regret")
-    return [exp.config(c) for c in configs]
+def _full(configs: Iterable[dict[str, Any]], seeds: int) -> Sweep:
+    return make_sweep("omd", "regret", configs, seeds)
 
 
 def f1_sweep(scale: str = "quick") -> Sweep:
@@ -134,12 +117,11 @@ def f1_sweep(scale: str = "quick") -> Sweep:
 
     quick: T = 2^12, 4 seeds; full: T = 2^16, 20 seeds.
     """
-    _check_scale(scale)
+    check_scale(scale)
     T, seeds = (4096, 4) if scale == "quick" else (65536, 20)
     streams = [{"rho": r} for r in F1_RHOS] + [dict(BENIGN)]
-    return Sweep(_full({"family": fam, "method": meth, "T": T, "path": "alternating", **s}
-                       for fam in ("quadratic", "linear") for s in streams
-                       for meth in F1_METHODS), seeds)
+    return _full([{"family": fam, "method": meth, "T": T, "path": "alternating", **s}
+                  for fam in ("quadratic", "linear") for s in streams for meth in F1_METHODS], seeds)
 
 
 def f2_sweep(scale: str = "quick") -> Sweep:
@@ -147,7 +129,7 @@ def f2_sweep(scale: str = "quick") -> Sweep:
 
     quick: T = 2^12, 4 seeds, 5 values; full: T = 2^14, 20 seeds, 8 values.
     """
-    _check_scale(scale)
+    check_scale(scale)
     if scale == "quick":
         T, seeds, grid = 4096, 4, (0.25, 0.5, 1.0, 1.5, 2.0)
     else:
@@ -157,7 +139,7 @@ def f2_sweep(scale: str = "quick") -> Sweep:
                for meth in F2_METHODS for v in grid]
     configs += [{**base, "method": meth, "rho": 1.0, "s0": 0.0, "A0": v}
                 for meth in F2_METHODS for v in grid]
-    return Sweep(_full(configs), seeds)
+    return _full(configs, seeds)
 
 
 def f3_sweep(scale: str = "quick") -> Sweep:
@@ -166,7 +148,7 @@ def f3_sweep(scale: str = "quick") -> Sweep:
     quick: T = 2^11, 2 seeds, P_T ≈ 2..128, η ∈ {1/16, 1/4, 1}; full: T = 2^14, 20 seeds,
     P_T ≈ 2..2048, η ∈ {1/32, ..., 1}.
     """
-    _check_scale(scale)
+    check_scale(scale)
     if scale == "quick":
         T, seeds, paths, etas = 2048, 2, (2, 8, 32, 128), (1 / 16, 1 / 4, 1.0)
     else:
@@ -180,7 +162,7 @@ def f3_sweep(scale: str = "quick") -> Sweep:
                     **stream}
             configs += [{**base, "method": "ogd_const", "eta": eta} for eta in etas]
             configs += [{**base, "method": m} for m in F3_METHODS if m != "ogd_const"]
-    return Sweep(_full(configs), seeds)
+    return _full(configs, seeds)
 
 
 def f4_sweep(scale: str = "quick") -> Sweep:
@@ -191,31 +173,16 @@ def f4_sweep(scale: str = "quick") -> Sweep:
     of ONS starts early; with d = 5-10, τ = 0.1, δ = 1 the theory's β = ½min(1/(4GD), α) keeps ONS
     in a gradient-descent-like phase (regret bending upwards in ln T) beyond T = 2^16.
     """
-    _check_scale(scale)
+    check_scale(scale)
     T, seeds = (4096, 4) if scale == "quick" else (65536, 20)
     configs = [{"family": "quadratic", "method": m, "rho": r, "T": T}
                for r in (0.0, 1.0) for m in F4_G2_METHODS]
     configs += [{"family": "square", "method": m, "rho": r, "d": 2, "tau": 0.5, "delta": 0.1, "T": T}
                 for r in (0.0, 1.0) for m in F4_G3_METHODS]
-    return Sweep(_full(configs), seeds)
-
-
-def run(sweep: Sweep, *, base_seed: int = 0, jobs: int = 1,
-        cache_dir: str | Path | None = None) -> pd.DataFrame:
-    """Run a figure's sweep through :func:`sims.runner.run_sweep` (cached when ``cache_dir``)."""
-    return run_sweep(get_experiment("omd", "regret"), sweep.configs, seeds=sweep.seeds,
-                     base_seed=base_seed, jobs=jobs, cache_dir=cache_dir)
+    return _full(configs, seeds)
 
 
 # ------------------------------------------------------------------------------------- helpers
-def _require(df: pd.DataFrame, columns: Sequence[str], figure: str) -> None:
-    if df.empty:
-        raise ValueError(f"{figure}: the results table is empty")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{figure}: the results table lacks columns {missing}")
-
-
 def _mean_se(values: pd.Series) -> tuple[float, float]:
     n = len(values)
     mean = float(values.mean())
@@ -320,7 +287,7 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
         (seed mean; ✕ where the mean is ≤ 0, drawn at the panel floor), one dashed trace of the rate
         per panel, and the fitted slopes (last four doublings) written in each panel.
     """
-    _require(df, ["family", "method", "rho", "s0", "rounds", "regret", "sigma2_sum", "Sigma2_sum",
+    require(df, ["family", "method", "rho", "s0", "rounds", "regret", "sigma2_sum", "Sigma2_sum",
                   "D"], "F1")
     df = df.assign(_benign=(df["rho"] == 0) & (df["s0"] == 0))
     families = [f for f in ("quadratic", "linear", "square") if f in set(df["family"])]
@@ -445,7 +412,7 @@ def f2_regret_vs_variation(df: pd.DataFrame) -> go.Figure:
         Thm 5 bound of Sachs et al. (ν = LD² + DG unless the table sets ν) and, for optimistic OMD,
         the claim-7 bound (constants reconstructed in ``theory.omd``).
     """
-    _require(df, ["method", "s0", "A0", "rounds", "regret", "sigma2_sum", "Sigma2_sum", "D", "G",
+    require(df, ["method", "s0", "A0", "rounds", "regret", "sigma2_sum", "Sigma2_sum", "D", "G",
                   "L"], "F2")
     last = _final_rows(df)
     T = int(last["rounds"].iloc[0])
@@ -529,7 +496,7 @@ def f3_dynamic_regret(df: pd.DataFrame) -> go.Figure:
     go.Figure
         One panel per σ; one trace per method and the claim-10 rate (no constant), dashed.
     """
-    _require(df, ["method", "rho", "s0", "omega", "rounds", "dyn_regret", "path_length",
+    require(df, ["method", "rho", "s0", "omega", "rounds", "dyn_regret", "path_length",
                   "sigma2_sum", "Sigma2_sum"], "F3")
     last = _final_rows(df).assign(sigma=lambda d: ((1 - d["rho"]) * d["s0"]).round(6))
     T = int(last["rounds"].iloc[0])
@@ -617,7 +584,7 @@ def f4_curved_losses(df: pd.DataFrame) -> go.Figure:
         dashed). The legend gives the fitted increase of R_T per unit of ln T over the last four
         doublings: a log-T method draws a straight line, a √T method an upward-bending one.
     """
-    _require(df, ["family", "method", "rho", "rounds", "regret"], "F4")
+    require(df, ["family", "method", "rho", "rounds", "regret"], "F4")
     families = [f for f in ("quadratic", "square", "linear") if f in set(df["family"])]
     dims = {f: (int(df.loc[df["family"] == f, "d"].iloc[0]) if "d" in df else None)
             for f in families}
@@ -655,20 +622,10 @@ def f4_curved_losses(df: pd.DataFrame) -> go.Figure:
 
 
 # ------------------------------------------------------------------------------------- builders
-def _builder(sweep: Callable[[str], Sweep], draw: Callable[[pd.DataFrame], go.Figure]
-             ) -> Callable[..., go.Figure]:
-    def build(scale: str = "quick", base_seed: int = 0, jobs: int = 1,
-              cache_dir: str | Path | None = None) -> go.Figure:
-        return draw(run(sweep(scale), base_seed=base_seed, jobs=jobs, cache_dir=cache_dir))
-
-    build.__doc__ = f"Run {sweep.__name__} at ``scale`` and draw it with {draw.__name__}."
-    return build
-
-
-build_f1 = _builder(f1_sweep, f1_regret_vs_T)
-build_f2 = _builder(f2_sweep, f2_regret_vs_variation)
-build_f3 = _builder(f3_sweep, f3_dynamic_regret)
-build_f4 = _builder(f4_sweep, f4_curved_losses)
+build_f1 = builder(f1_sweep, f1_regret_vs_T)
+build_f2 = builder(f2_sweep, f2_regret_vs_variation)
+build_f3 = builder(f3_sweep, f3_dynamic_regret)
+build_f4 = builder(f4_sweep, f4_curved_losses)
 
 
 FIGURES: list[FigureSpec] = [
