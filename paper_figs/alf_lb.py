@@ -44,7 +44,6 @@ D. Dai, arXiv 2408.15664 (Algorithm 1; MaxVio, Eq. 4; Fig. 2, 4, 5). Z. Qiu et a
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +56,7 @@ from scipy import stats
 import sims.alf_lb  # registers the experiments of the topic
 import sims.alf_lb.balance  # noqa: F401  (registers stream_balance, batch_size, tradeoff, specialisation)
 from paper_figs import FigureSpec
+from paper_figs.layout import axis_ref, finish, log_ticks
 from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.checks import fit_slope
 from theory import alf_lb as th
@@ -285,22 +285,6 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _log_ticks(values: np.ndarray) -> tuple[list[float], list[str]]:
-    """Tick values 1-2-5 (or 1-3, or decades on wide ranges) spanning the positive ``values``."""
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size == 0:
-        return [], []
-    lo, hi = float(v.min()), float(v.max())
-    span = hi / lo
-    mult = (1.0, 2.0, 5.0) if span <= 50 else (1.0, 3.0) if span <= 2000 else (1.0,)
-    vals = [k * 10.0**e for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
-            for k in mult]
-    pad = 1.15
-    vals = [x for x in vals if lo / pad <= x <= hi * pad]
-    return vals, [f"{x:g}" for x in vals]
-
-
 def _log_range(values: np.ndarray, pad: float = 0.12) -> list[float] | None:
     """A log-axis range (in decades) around the positive ``values``: the curves, not their CI bands.
 
@@ -319,46 +303,6 @@ def _floor_below(values: np.ndarray) -> float:
     v = np.asarray(values, float)
     v = v[np.isfinite(v) & (v > 0)]
     return 10.0 ** math.floor(math.log10(v.min()) - 0.5) if v.size else 1e-3
-
-
-def _axis_ref(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
-    sub = fig.get_subplot(row, col)
-    return sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", "")
-
-
-def _wrap(text: str, width: int) -> str:
-    """Insert <br> at spaces so that no line's visible text exceeds ``width`` characters."""
-    out = []
-    for para in text.split("<br>"):
-        line, length = [], 0
-        for word in para.split(" "):
-            visible = len(re.sub(r"<[^>]+>", "", word)) + 1
-            if line and length + visible > width:
-                out.append(" ".join(line))
-                line, length = [], 0
-            line.append(word)
-            length += visible
-        out.append(" ".join(line))
-    return "<br>".join(out)
-
-
-def _finish(fig: go.Figure, title: str, *, width: int, plot_height: int, caption: str,
-            legend_rows: int = 1, top: int = 90) -> None:
-    """Title, size, a horizontal legend under the axes and a wrapped caption at the bottom."""
-    caption = _wrap(caption, int(width / 6.4))
-    caption_px = 15 * (caption.count("<br>") + 1) + 10
-    legend_px = 22 * legend_rows + 8
-    bottom = 64 + legend_px + caption_px
-    height = plot_height + bottom + top
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"}, template="plotly_white",
-        width=width, height=height, margin={"t": top, "b": bottom, "l": 70, "r": 30},
-        legend={"orientation": "h", "yref": "container", "y": (caption_px + 4) / height,
-                "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
-        hoverlabel={"namelength": -1})
-    fig.add_annotation(text=caption, xref="paper", yref="paper", x=0.0, y=0.0,
-                       yshift=-bottom + 6, xanchor="left", yanchor="bottom", showarrow=False,
-                       align="left", font={"size": 11, "color": "#555555"})
 
 
 def _band(fig: go.Figure, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, color: str, group: str, name: str,
@@ -518,12 +462,12 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
                 hovertemplate=(f"{lab}<br>T = %{{customdata[0]}}<br>mean regret %{{y:.4g}} ± "
                                "%{customdata[1]:.2g} (95%, %{customdata[2]} seeds)<extra></extra>")), row=1, col=2)
     if log_lines:
-        xref, yref = _axis_ref(fig, 1, 2)
+        xref, yref = axis_ref(fig, 1, 2)
         fig.add_annotation(text="ΔR/Δln T (upper half)<br>" + "<br>".join(log_lines), xref=f"{xref} domain",
                            yref=f"{yref} domain", x=0.02, y=0.98, xanchor="left", yanchor="top", showarrow=False,
                            align="left", font={"size": 9}, bgcolor="rgba(255,255,255,0.75)")
     allpos = np.concatenate(positives) if positives else np.array([])
-    ticks = _log_ticks(allpos)
+    ticks = log_ticks(allpos)
     fig.update_xaxes(type="log", title_text="T (rounds)", dtick=math.log10(4), tickformat="d", row=1, col=1)
     fig.update_yaxes(type="log", title_text="regret Σ<sub>t≤T</sub>[F(p<sub>t</sub>) − F*]", tickvals=ticks[0],
                      ticktext=ticks[1], range=_log_range(allpos), row=1, col=1)
@@ -533,7 +477,7 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
     R = float(df["radius"].iloc[0]) if "radius" in df else math.nan
     mu_R = float(th.gumbel_modulus(E, R)) if math.isfinite(R) else math.nan
     T_max = int(df["rounds"].max())
-    _finish(fig, f"F1 · regret of the online bias rules on the Gumbel testbed (K = 1, E = {E}, n = {n})",
+    finish(fig, f"F1 · regret of the online bias rules on the Gumbel testbed (K = 1, E = {E}, n = {n})",
             width=1250, plot_height=470, legend_rows=6,
             caption=(f"Exact pseudo-regret Σ<sub>t≤T</sub>[F(p<sub>t</sub>) − F*] of the expected dual loss "
                      f"F(p) = logsumexp(a − p) + Σp/E + γ (claim 8), seed means with 95% Student-t bars "
@@ -625,7 +569,7 @@ def f2_maxvio_batch(df: pd.DataFrame) -> go.Figure:
                 showlegend=i == 0, line={"color": THEORY_COLOR, "dash": "dash", "width": 1.4},
                 hovertemplate=f"{name}, {size}<br>{f:.4g}<extra></extra>"), row=1, col=col)
         shown = np.concatenate([values, [floor] if n_floor else []])
-        ticks = _log_ticks(shown)
+        ticks = log_ticks(shown)
         fig.update_yaxes(type="log", tickvals=ticks[0], ticktext=ticks[1], range=_log_range(shown), row=1, col=col)
     fig.update_xaxes(type="log", title_text="step t (batches seen)")
     fig.update_yaxes(title_text="MaxVio = (max load − mean)/mean", col=1)
@@ -633,7 +577,7 @@ def f2_maxvio_batch(df: pd.DataFrame) -> go.Figure:
     zero_note = (f"{n_floor} seed mean(s) equal to 0 are drawn at the panel floor as ✕ (a log axis cannot show "
                  "them). " if n_floor else "")
     tau = float(first.get("tau", math.nan))
-    _finish(fig, f"F2 · {MAXVIO_B} against the step: sign rule on a drifting stream (Wang et al. Fig. 4)",
+    finish(fig, f"F2 · {MAXVIO_B} against the step: sign rule on a drifting stream (Wang et al. Fig. 4)",
             width=1200, plot_height=430, legend_rows=2,
             caption=(f"E = {E}, K = {K}, n = {int(first.get('batch', 0))} tokens per batch, popularity "
                      f"a ~ N(0, {first.get('spread', math.nan):g}²) drifting by τ = {tau:g} per step, Gaussian "
@@ -715,7 +659,7 @@ def f3_dual_gap(df: pd.DataFrame) -> go.Figure:
         sandwich.append(f"{_f3_label(*k)}: {viol} of {ratio.size} steps outside, max ratio {np.nanmax(ratio):.4f}")
     zeros_total = int(df["_zero"].sum())
     shown = np.concatenate([positives, [floor] if n_floor else []])
-    ticks = _log_ticks(shown)
+    ticks = log_ticks(shown)
     fig.update_xaxes(type="log", title_text="iteration t", row=1, col=1)
     fig.update_yaxes(type="log", title_text="D(p<sub>t</sub>) − OPT", tickvals=ticks[0], ticktext=ticks[1],
                      range=_log_range(shown), row=1, col=1)
@@ -750,7 +694,7 @@ def f3_dual_gap(df: pd.DataFrame) -> go.Figure:
                      "≤ 10⁻⁹·|OPT|), but no seed mean is, so nothing is drawn at a floor.")
     else:
         zero_note = "No gap is 0 (to 10⁻⁹·|OPT|)."
-    _finish(fig, "F3 · the sign rule as a dual subgradient method on one batch: monotone phase, then a limit cycle",
+    finish(fig, "F3 · the sign rule as a dual subgradient method on one batch: monotone phase, then a limit cycle",
             width=1250, plot_height=450, legend_rows=4,
             caption=(f"One batch per seed ({_seeds(df)}): n = {int(first.get('n', 0))} tokens, E = "
                      f"{int(first.get('E', 0))}, K = {int(first.get('K', 0))}, scores a + N(0, 1) with a ~ "
@@ -808,12 +752,12 @@ def f4_batch_size(df: pd.DataFrame) -> go.Figure:
                              name="claim-11 floor m<sub>E</sub>√((E − K)/(Kn))",
                              line={"color": THEORY_COLOR, "dash": "dash", "width": 1.4},
                              hovertemplate="floor at n = %{x}: %{y:.4g}<extra></extra>"))
-    ticks = _log_ticks(np.concatenate(values))
+    ticks = log_ticks(np.concatenate(values))
     fig.update_xaxes(type="log", title_text="computation batch size n (tokens)", dtick=math.log10(2), tickformat="d")
     fig.update_yaxes(type="log", title_text="MaxVio (mean over batches)", tickvals=ticks[0], ticktext=ticks[1],
                      range=_log_range(np.concatenate(values)))
     first = df.iloc[0]
-    _finish(fig, "F4 · MaxVio against the computation-batch size (Wang et al. Fig. 5)", width=950,
+    finish(fig, "F4 · MaxVio against the computation-batch size (Wang et al. Fig. 5)", width=950,
             plot_height=430, legend_rows=2,
             caption=(f"Both arms are trained on the same stationary stream per seed ({_seeds(df)}; E = "
                      f"{int(first.get('E', 0))}, K = {int(first.get('K', 0))}, {int(first.get('batch', 0))} "
@@ -882,12 +826,12 @@ def f5_tradeoff(df: pd.DataFrame) -> go.Figure:
             better = alf[(alf["mean_x"] <= p["mean_x"]) & (alf["mean_y"] >= p["mean_y"])]
             dom.append(f"α = {_fmt(p['value'])}: " + (f"dominated by u = {', '.join(_fmt(v) for v in better['value'])}"
                                                       if len(better) else "not dominated"))
-    ticks = _log_ticks(span)
+    ticks = log_ticks(span)
     fig.update_xaxes(type="log", title_text=f"{MAXVIO_G} (held-out set, final router)", tickvals=ticks[0],
                      ticktext=ticks[1])
     fig.update_yaxes(title_text="quality (Σ s·x − LP)/(vanilla − LP)")
     first = df.iloc[0]
-    _finish(fig, "F5 · the balance–quality trade-off: aux loss over α against ALF-LB over u (Wang et al. Fig. 2, 4)",
+    finish(fig, "F5 · the balance–quality trade-off: aux loss over α against ALF-LB over u (Wang et al. Fig. 2, 4)",
             width=1000, plot_height=470, legend_rows=2,
             caption=(f"Every arm sees the same stationary stream per seed ({_seeds(df)}; E = {int(first.get('E', 0))}, "
                      f"K = {int(first.get('K', 0))}, {int(first.get('batch', 0))} tokens per step, "
@@ -957,7 +901,7 @@ def f6_specialisation(df: pd.DataFrame) -> go.Figure:
                f"{m['mean']:.3g} ± {m['half']:.2g}.")
     first = df.iloc[0]
     K = int(first.get("K", 2))
-    _finish(fig, "F6 · micro- vs global-batch counting on domain-clustered data: expert usage per domain",
+    finish(fig, "F6 · micro- vs global-batch counting on domain-clustered data: expert usage per domain",
             width=1050, plot_height=330 * len(arms), legend_rows=0, top=130,
             caption=(f"D = {D} domains, E = {E} experts, K = {K}; each sequence of {int(first.get('seq_len', 0))} "
                      f"tokens comes from one domain, whose E/D preferred experts get +{first.get('boost', math.nan):g} "
@@ -1010,7 +954,7 @@ def f7_moe(df: pd.DataFrame) -> go.Figure:
             last = s.iloc[-1]
             finals.append(f"{label}: {'MSE' if metric == 'test_loss' else 'MaxVio'} {last['mean']:.3g} ± "
                           f"{last['half']:.2g}")
-        ticks = _log_ticks(values)
+        ticks = log_ticks(values)
         fig.update_yaxes(type="log", tickvals=ticks[0], ticktext=ticks[1], range=_log_range(values), row=1, col=col)
     if "entropy" in df:
         last_step = df["step"].max()
@@ -1021,7 +965,7 @@ def f7_moe(df: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(title_text="MaxVio", col=2)
     first = df.iloc[0]
     tokens = int(first.get("seq_len", 0)) * int(first.get("seqs_per_micro", 0)) * int(first.get("micros", 0))
-    _finish(fig, "F7 · a small MoE layer trained with no balancing, the aux loss and ALF-LB", width=1150,
+    finish(fig, "F7 · a small MoE layer trained with no balancing, the aux loss and ALF-LB", width=1150,
             plot_height=420, legend_rows=1,
             caption=(f"One MoE layer (E = {int(first.get('experts', 0))} experts of width "
                      f"{int(first.get('hidden', 0))}, K = {int(first.get('K', 0))}, sigmoid router) regressing "

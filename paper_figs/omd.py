@@ -37,7 +37,6 @@ S. Chen, Y.-J. Zhang, W.-W. Tu, P. Zhao, L. Zhang, ICML 2023 / JMLR 2024, arXiv 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -48,6 +47,7 @@ from plotly.subplots import make_subplots
 from scipy import stats
 
 from paper_figs import FigureSpec
+from paper_figs.layout import axis_ref, finish, log_ticks
 from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.checks import fit_slope
 from theory import omd as th
@@ -214,61 +214,6 @@ def _fmt_slope(s: float) -> str:
     return "0.00" if abs(s) < 0.005 else f"{s:.2f}"
 
 
-def _log_ticks(values: np.ndarray) -> tuple[list[float], list[str]]:
-    """Tick values 1-2-5 (or 1-3, or decades on wide ranges) spanning the positive ``values``."""
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size == 0:
-        return [], []
-    lo, hi = float(v.min()), float(v.max())
-    span = hi / lo
-    mult = (1.0, 2.0, 5.0) if span <= 50 else (1.0, 3.0) if span <= 2000 else (1.0,)
-    vals = [k * 10.0**e for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
-            for k in mult]
-    pad = 1.15
-    vals = [x for x in vals if lo / pad <= x <= hi * pad]
-    return vals, [f"{x:g}" for x in vals]
-
-
-def _axis_ref(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
-    sub = fig.get_subplot(row, col)
-    return sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", "")
-
-
-def _wrap(text: str, width: int) -> str:
-    """Insert <br> at spaces so that no line's visible text exceeds ``width`` characters."""
-    out = []
-    for para in text.split("<br>"):
-        line, length = [], 0
-        for word in para.split(" "):
-            visible = len(re.sub(r"<[^>]+>", "", word)) + 1
-            if line and length + visible > width:
-                out.append(" ".join(line))
-                line, length = [], 0
-            line.append(word)
-            length += visible
-        out.append(" ".join(line))
-    return "<br>".join(out)
-
-
-def _finish(fig: go.Figure, title: str, *, width: int, plot_height: int, caption: str,
-            legend_rows: int = 1) -> None:
-    """Title, size, a horizontal legend under the axes and a wrapped caption at the bottom."""
-    caption = _wrap(caption, int(width / 6.4))
-    caption_px = 15 * (caption.count("<br>") + 1) + 10
-    legend_px = 22 * legend_rows + 8
-    bottom = 64 + legend_px + caption_px
-    height = plot_height + bottom + 90
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"}, template="plotly_white",
-        width=width, height=height, margin={"t": 90, "b": bottom, "l": 70, "r": 30},
-        legend={"orientation": "h", "yref": "container", "y": (caption_px + 4) / height,
-                "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
-        hoverlabel={"namelength": -1})
-    fig.add_annotation(text=caption, xref="paper", yref="paper", x=0.0, y=0.0,
-                       yshift=-bottom + 6, xanchor="left", yanchor="bottom", showarrow=False,
-                       align="left", font={"size": 11, "color": "#555555"})
-
 
 # ------------------------------------------------------------------------------------- F1
 def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
@@ -348,9 +293,9 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
                 line={"color": THEORY_COLOR, "dash": "dash", "width": 1.5},
                 hovertemplate=(f"D(√{S2} + √{SS2}), slope {_fmt_slope(rate_slope)}"
                                "<br>T = %{x}<br>%{y:.4g}<extra></extra>")), row=i, col=j)
-            ticks = _log_ticks(np.concatenate([positives, [floor] if n_panel_clipped else []]))
+            ticks = log_ticks(np.concatenate([positives, [floor] if n_panel_clipped else []]))
             fig.update_yaxes(tickvals=ticks[0], ticktext=ticks[1], row=i, col=j)
-            xref, yref = _axis_ref(fig, i, j)
+            xref, yref = axis_ref(fig, i, j)
             # curves rise to the upper right, so the lower right is free; benign curves are flat
             ypos, yanchor = (0.55, "middle") if kind == "benign" else (0.02, "bottom")
             fig.add_annotation(text="slopes<br>" + "<br>".join(lines), xref=f"{xref} domain",
@@ -363,7 +308,7 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
     clip_note = (f"{n_clipped} seed mean(s) ≤ 0 are drawn at the panel floor as ✕ (a log axis "
                  "cannot show them; the hover gives the value)." if n_clipped else
                  "No seed mean is ≤ 0.")
-    _finish(fig, "F1 · realised regret against T: optimistic OMD, OFTRL and OGD across the "
+    finish(fig, "F1 · realised regret against T: optimistic OMD, OFTRL and OGD across the "
             "stochastic–adversarial mix ρ", width=max(900, 280 * len(columns)),
             plot_height=330 * len(families),
             caption=(f"Seed means of the realised regret R<sub>T</sub> (≥ {seeds} seeds); slopes are "
@@ -470,7 +415,7 @@ def f2_regret_vs_variation(df: pd.DataFrame) -> go.Figure:
             shown.add("chen")
         fig.update_xaxes(title_text=xtitle, rangemode="tozero", row=1, col=col)
     fig.update_yaxes(title_text=f"regret R<sub>T</sub> at T = {T}", rangemode="tozero", col=1)
-    _finish(fig, f"F2 · regret at T = {T} against the stochastic and the adversarial variation",
+    finish(fig, f"F2 · regret at T = {T} against the stochastic and the adversarial variation",
             width=1150, plot_height=430,
             caption=("Zero-mean linear losses G1 on the unit ball (L = 0, D = 2). Seed means with 95% "
                      "Student-t intervals. Thm 5: 6D√σ²<sub>1:T</sub> + 3√2·D√Σ²<sub>1:T</sub> + "
@@ -550,14 +495,14 @@ def f3_dynamic_regret(df: pd.DataFrame) -> go.Figure:
             hovertemplate="rate<br>P<sub>T</sub> = %{x:.4g}<br>%{y:.4g}<extra></extra>"),
             row=1, col=col)
         shown.add("rate")
-        yt, xt = _log_ticks(np.array(ys + rate["rate"].tolist())), _log_ticks(rate["P"].to_numpy())
+        yt, xt = log_ticks(np.array(ys + rate["rate"].tolist())), log_ticks(rate["P"].to_numpy())
         fig.update_yaxes(tickvals=yt[0], ticktext=yt[1], row=1, col=col)
         fig.update_xaxes(tickvals=xt[0], ticktext=xt[1], row=1, col=col)
     fig.update_xaxes(type="log", title_text="path length P<sub>T</sub> = Σ‖u<sub>t</sub> − "
                      "u<sub>t−1</sub>‖")
     fig.update_yaxes(type="log")
     fig.update_yaxes(title_text=f"dynamic regret at T = {T}", col=1)
-    _finish(fig, "F3 · dynamic regret against the path length of a drifting comparator",
+    finish(fig, "F3 · dynamic regret against the path length of a drifting comparator",
             width=1150, plot_height=430, legend_rows=2,
             caption=("G2 with c<sub>t</sub> on a circle of radius R/2 at angular speed ω (swept; "
                      "P<sub>T</sub> ≈ ωT/2). σ = 0: ρ = 1, A₀ = ½, s₀ = 0; σ = 0.3: ρ = ½, A₀ = 1, "
@@ -612,7 +557,7 @@ def f4_curved_losses(df: pd.DataFrame) -> go.Figure:
                                    "(%{customdata[2]} seeds)<extra></extra>")), row=1, col=col)
     fig.update_xaxes(title_text="ln T")
     fig.update_yaxes(title_text="regret R<sub>T</sub>", col=1)
-    _finish(fig, "F4 · curved losses: regret against ln T", width=1150, plot_height=430,
+    finish(fig, "F4 · curved losses: regret against ln T", width=1150, plot_height=430,
             legend_rows=4,
             caption=("G2: f<sub>t</sub>(x) = ½‖x − c<sub>t</sub> − ξ<sub>t</sub>‖² (λ = L = 1). "
                      "G3: online least squares, α-exp-concave with α = 1/B². Solid ρ = 0 (i.i.d.), "
