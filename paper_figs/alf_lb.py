@@ -170,19 +170,21 @@ def f3_sweep(scale: str = "quick") -> Sweep:
 
 
 def f4_sweep(scale: str = "quick") -> Sweep:
-    """F4: ALF-LB (sign, u = 10⁻³, global counts) and the aux loss (α = 10⁻³) trained on one stream.
+    """F4: ALF-LB (sign, global counts) and the aux loss (α = 10⁻³) trained on one stream.
 
-    quick: 1024 tokens per step, 1000 steps, computation batches 2⁹…2¹⁴ of a 2¹⁵-token pool, 2 seeds;
-    full: 4096 tokens per step, 5000 steps, 2⁹…2¹⁶ of a 2¹⁸-token pool, 5 seeds. The full run is long
+    quick: u = 10⁻², 1024 tokens per step, 1000 steps, computation batches 2⁹…2¹⁴ of a 2¹⁵-token pool, 2 seeds;
+    full: u = 10⁻³, 4096 tokens per step, 5000 steps, 2⁹…2¹⁶ of a 2¹⁸-token pool, 5 seeds. The full run is long
     enough for sign steps of u = 10⁻³ to cover the popularity range (≈ 3.5 for E = 16, spread 1, so
     ≳ 3500 steps): the figure is about the trained router, not the transient.
     """
     check_scale(scale)
-    if scale == "quick":
-        size, seeds = {"batch": 1024, "steps": 1000, "sizes": [2**k for k in range(9, 15)], "pool": 2**15}, 2
+    if scale == "quick":  # u = 10⁻² covers the popularity range within the 1000 quick steps
+        size, seeds = {"batch": 1024, "steps": 1000, "sizes": [2**k for k in range(9, 15)], "pool": 2**15,
+                       "u": 1e-2}, 2
     else:
-        size, seeds = {"batch": 4096, "steps": 5000, "sizes": [2**k for k in range(9, 17)], "pool": 2**18}, 5
-    config = {"E": 16, "K": 2, "arms": ["alf_lb", "aux"], "rule": "sign", "u": 1e-3, "alpha": 1e-3, **size}
+        size, seeds = {"batch": 4096, "steps": 5000, "sizes": [2**k for k in range(9, 17)], "pool": 2**18,
+                       "u": 1e-3}, 5
+    config = {"E": 16, "K": 2, "arms": ["alf_lb", "aux"], "rule": "sign", "alpha": 1e-3, **size}
     return _sweep(EXPERIMENTS["F4"], [config], seeds)
 
 
