@@ -181,7 +181,7 @@ def test_f4_arms_and_floor(tables) -> None:
     df = tables["4"]
     fig = pf.f4_batch_size(df)
     names = _legend_names(fig)
-    assert sum(n.startswith("ALF-LB sign, u = 10⁻³") for n in names) == 1
+    assert sum(n.startswith("ALF-LB sign, u = 10⁻²") for n in names) == 1
     assert sum(n.startswith("aux loss, α = 10⁻³") for n in names) == 1
     floor = next(t for t in fig.data if t.name.startswith("claim-11 floor"))
     assert np.allclose(floor.y, th.batch_maxvio_floor(np.array([512, 1024, 2048]), 2, 16))
