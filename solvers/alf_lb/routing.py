@@ -191,6 +191,9 @@ def _tile_kernel(K: int):
     after an overflow of s + b) is routed again by the scalar :func:`_route_token`, and so are the
     n mod _W tokens after the last tile. A nan is never a candidate (v ≥ τ_j is false), so even
     non-finite scores, which the caller rejects afterwards, only ever index valid experts.
+
+    Call the returned kernel from Python only. Numba gives the per-K closures of one factory the same
+    symbol names, so another jitted function calling two of them (or a cached one) may link the wrong K.
     """
     W, H = _W, 1 + (K > 8)
 
