@@ -24,6 +24,7 @@ from sims.store import _jsonable, config_hash, load_table, provenance, save_tabl
 
 __all__ = [
     "Experiment",
+    "checkpoints",
     "derive_seed",
     "experiments",
     "get_experiment",
@@ -99,6 +100,16 @@ def get_experiment(topic: str, name: str) -> Experiment:
     except KeyError:
         known = ", ".join(sorted(n for t, n in _EXPERIMENTS if t == topic))
         raise KeyError(f"unknown experiment {name!r} of topic {topic!r}; known: {known}") from None
+
+
+def checkpoints(T: int, first: int = 1) -> np.ndarray:
+    """The checkpoints of a run of horizon T: the powers of two from ``first`` up to T, and T itself."""
+    if isinstance(T, bool) or not isinstance(T, int | np.integer) or T < 1:
+        raise ValueError(f"T must be an integer >= 1, got {T!r}")
+    pts = [1 << k for k in range(63) if first <= (1 << k) <= T]
+    if not pts or pts[-1] != T:
+        pts.append(int(T))
+    return np.asarray(pts, dtype=np.int64)
 
 
 def derive_seed(base_seed: int, config: Mapping[str, Any], index: int) -> np.random.SeedSequence:

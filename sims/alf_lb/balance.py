@@ -152,21 +152,6 @@ def _stack_counts(scores, shift, shift_lab, count_lab, L, K):
     return counts
 
 
-@numba.njit(cache=True)
-def _topk_experts(z, K):
-    """(n, K) top-K experts of each row of z, by decreasing value, ties to the lower index (serial)."""
-    n, E = z.shape
-    experts = np.empty((n, K), dtype=np.int64)
-    vals = np.empty(K, dtype=np.float64)
-    idx = np.empty(K, dtype=np.int64)
-    for j in range(n):
-        c = 0
-        for i in range(E):
-            c = topk_insert(vals, idx, c, K, z[j, i], i)
-        experts[j] = idx
-    return experts
-
-
 def _counts(scores: np.ndarray, shift: np.ndarray, shift_lab: np.ndarray, count_lab: np.ndarray, L: int,
             K: int) -> np.ndarray:
     return _stack_counts(np.ascontiguousarray(scores, dtype=np.float64), np.ascontiguousarray(shift, dtype=float),
@@ -524,8 +509,7 @@ def _simulate_aux(stream: ScoreStream, arm: ArmConfig, loads, micro_loads) -> np
     for t0, sc, doms in stream.chunks():
         for k in range(sc.shape[0]):
             s, dom = sc[k], doms[k]
-            # serial kernel: the parallel route() costs more in thread launch than a batch needs
-            experts = _topk_experts(s + theta[dom], K)
+            experts = route(s + theta[dom], K).experts
             ml = np.bincount((flat + experts).ravel(), minlength=G * E).reshape(G, E)
             micro_loads[t0 + k], loads[t0 + k] = ml, ml.sum(axis=0)
             if arm.alpha > 0:  # with α = 0, θ = 0 is the minimum of the quality term: nothing moves
@@ -633,7 +617,7 @@ def _lp_ref(stream: ScoreStream, held: HeldOut, step: int, batch: int) -> _LPRef
 def _routed_value(ref: _LPRef, offset: np.ndarray, K: int) -> float:
     total = 0.0
     for s, dom in zip(ref.scores, ref.domain, strict=True):
-        experts = _topk_experts(s + offset[dom if offset.shape[0] > 1 else np.zeros_like(dom)], K)
+        experts = route(s + offset[dom if offset.shape[0] > 1 else np.zeros_like(dom)], K).experts
         total += float(np.take_along_axis(s, experts, axis=1).sum())
     return total
 

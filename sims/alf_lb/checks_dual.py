@@ -17,7 +17,7 @@ import pandas as pd
 
 from sims.alf_lb import dual as dl
 from sims.checks import CheckContext, Verdict, per_run_verdict, register_check
-from sims.runner import Experiment, run_sweep
+from sims.runner import Experiment, checkpoints, run_sweep
 
 __all__ = [
     "BIAS_VS_DUALS_FRACTION",
@@ -196,11 +196,6 @@ def check_telescoping(ctx: CheckContext) -> Verdict:
     return per_run_verdict("alf_lb.telescoping", df, "telescoping_ratio", "one", detail)
 
 
-def _checkpoints(T: int) -> np.ndarray:
-    pts = [2**k for k in range(0, 31) if 2**k <= T]
-    return np.unique(np.asarray([*pts, T]))
-
-
 @register_check("alf_lb.constant_step_gap")
 def check_constant_step_gap(ctx: CheckContext) -> Verdict:
     """Claim 6(b) on constant-η gradient runs at every horizon T' = 1, 2, 4, ..., T of every seed.
@@ -209,7 +204,7 @@ def check_constant_step_gap(ctx: CheckContext) -> Verdict:
     LP's p* shifted to mean(p_1) (:func:`theory.alf_lb.constant_step_gap_bound`).
     """
     df = _dynamics(ctx, rules=("gradient",))
-    rows = df[df["iteration"].isin(_checkpoints(int(df["iteration"].max())))]
+    rows = df[df["iteration"].isin(checkpoints(int(df["iteration"].max())))]
     return per_run_verdict("alf_lb.constant_step_gap", rows, "avg_gap", "gap_bound",
                            f"η ∈ {GRADIENT_ETAS}, count units; average dual gap vs the subgradient bound")
 

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from sims.alf_lb.streams import popularity
-from sims.runner import Experiment, register_experiment
+from sims.runner import Experiment, checkpoints, register_experiment
 from solvers.alf_lb import bias as bl
 from theory import alf_lb as th
 
@@ -160,15 +160,6 @@ def make_testbed(E: int, batch: int, rng: np.random.Generator, spread: float = 0
     a = popularity(E, _check_rng(rng), float(spread))
     p_star, F_star = th.gumbel_optimum(a)
     return GumbelTestbed(a, E, batch, p_star, float(F_star))
-
-
-def checkpoints(T: int, first: int = 1) -> np.ndarray:
-    """Powers of two from ``first`` up to T, and T itself."""
-    T = _check_int("T", T, 1)
-    pts = [1 << k for k in range(63) if first <= (1 << k) <= T]
-    if not pts or pts[-1] != T:
-        pts.append(T)
-    return np.asarray(pts, dtype=np.int64)
 
 
 @dataclass(frozen=True)

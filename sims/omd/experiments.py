@@ -14,6 +14,7 @@ import pandas as pd
 import solvers.omd as so
 from sims.omd.environments import SEAStream, make_stream
 from sims.omd.metrics import trajectory_metrics
+from sims.runner import checkpoints as runner_checkpoints
 from sims.runner import register_experiment
 from theory import omd as th
 
@@ -67,11 +68,8 @@ def build_method(name: str, stream: SEAStream, config: dict[str, Any]) -> so.Onl
 
 
 def checkpoints(T: int, first: int = 16) -> np.ndarray:
-    """Powers of two from ``first`` up to T, and T itself."""
-    pts = [p for p in (2 ** np.arange(0, 31)) if first <= p <= T]
-    if not pts or pts[-1] != T:
-        pts.append(T)
-    return np.asarray(pts, dtype=np.int64)
+    """Powers of two from ``first`` (16: the OMD figures start there) up to T, and T itself."""
+    return runner_checkpoints(T, first)
 
 
 REGRET_DEFAULTS: dict[str, Any] = {
