@@ -141,6 +141,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                        cache_dir=out.parent / "cache", force=args.force)
     except (ValueError, TypeError) as err:  # a bad parameter value, named by the solver
         raise UsageError(f"{args.topic} {args.experiment}: {err}") from None
+    except (RuntimeError, FloatingPointError) as err:  # a diverging run, or no GPU for backend=cupy
+        print(f"boundlab run: {args.topic} {args.experiment}: {err}", file=sys.stderr)
+        return EXIT_FAIL
     save_table(df, out, provenance(topic=args.topic, experiment=args.experiment, config=config,
                                    seeds=args.seeds, base_seed=args.seed, backend="cpu",
                                    wall_time_s=time.perf_counter() - start))

@@ -74,6 +74,17 @@ def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys) -> None:
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
 
 
+def test_run_without_a_gpu_backend_is_one_line_and_exit_1(capsys) -> None:
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        assert main(["run", "alf_lb", "moe", "--set", "backend=cupy", "--set", "steps=2"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert "CuPy" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    else:
+        pytest.skip("CuPy is installed: the missing-GPU message is not reachable")
+
+
 def test_argparse_usage_errors_exit_2() -> None:
     with pytest.raises(SystemExit) as info:
         main(["verify", "--scale", "huge"])
