@@ -68,6 +68,21 @@ def _parser() -> argparse.ArgumentParser:
     figures.add_argument("--jobs", type=_positive_int, default=1, metavar="N")
     figures.add_argument("--seed", type=int, default=0, metavar="S", help="base seed")
 
+    sweep = sub.add_parser("sweep", help="a resumable grid x seeds sweep on joblib, Dask or SLURM")
+    sweep.add_argument("topic")
+    sweep.add_argument("experiment")
+    sweep.add_argument("--grid", default=None, metavar="FILE.yaml")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2,...", dest="sets")
+    sweep.add_argument("--seeds", type=_positive_int, default=None, metavar="N")
+    sweep.add_argument("--seed", type=int, default=None, metavar="S", help="base seed")
+    sweep.add_argument("--out", type=Path, default=None, metavar="DIR")
+    sweep.add_argument("--jobs", type=_positive_int, default=1, metavar="N")
+    engine = sweep.add_mutually_exclusive_group()
+    engine.add_argument("--scheduler", default=None, metavar="ADDRESS")
+    engine.add_argument("--cluster", choices=("local", "slurm"), default=None)
+    sweep.add_argument("--resume", action="store_true")
+    sweep.add_argument("--no-progress", action="store_true")
+
     bench = sub.add_parser("bench", help="time each solver against its reference")
     bench.add_argument("topics", nargs="*", metavar="TOPIC")
     bench.add_argument("--repeats", type=_positive_int, default=None, metavar="N")
@@ -181,7 +196,29 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"list": _cmd_list, "verify": _cmd_verify, "run": _cmd_run, "figures": _cmd_figures,
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sims.sweep import SweepError, plan_sweep, run_plan
+
+    try:
+        plan = plan_sweep(args.topic, args.experiment, grid_file=args.grid, sets=args.sets, seeds=args.seeds,
+                          base_seed=args.seed)
+        out = args.out or Path("boundlab-results") / f"sweep-{args.topic}-{args.experiment}"
+        result = run_plan(plan, out, jobs=args.jobs, scheduler=args.scheduler, cluster=args.cluster,
+                          resume=args.resume, progress=not args.no_progress)
+    except SweepError as err:
+        raise UsageError(str(err)) from None
+    total = len(plan.configs) * plan.seeds
+    print(f"{total - len(result.failures)}/{total} tasks done ({result.ran} run now, {result.skipped} found), "
+          f"{len(result.table)} rows in {result.seconds:.1f} s -> {result.out}")
+    if result.failures:
+        print(f"{len(result.failures)} task(s) failed (rerun with --resume after a fix):", file=sys.stderr)
+        for failure in result.failures:
+            print(f"  {failure}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+COMMANDS = {"list": _cmd_list, "sweep": _cmd_sweep, "verify": _cmd_verify, "run": _cmd_run, "figures": _cmd_figures,
             "bench": _cmd_bench}
 
 
