@@ -253,3 +253,18 @@ def test_write_figures_builds_every_quick_figure(tmp_path) -> None:
     for path in report.written:
         text = path.read_text(encoding="utf-8")
         assert "Plotly.newPlot" in text and "plotly.js v" in text[:200_000]
+
+
+def test_a_figure_draws_from_a_sweep_dataset(tmp_path) -> None:
+    """A `boundlab sweep` directory feeds a figure directly (the table is the one run_sweep gives)."""
+    from sims.sweep import load_sweep, sweep
+
+    grid = {"n": [128], "u": [1e-3, 1e-2, 1e-1], "iters": [200]}
+    result = sweep("alf_lb", "fixed_batch", grid, out=tmp_path / "sw", seeds=2)
+    assert result.ok and result.ran == 6
+    fig = pf.f3_dual_gap(load_sweep(tmp_path / "sw"))
+    assert isinstance(fig, go.Figure) and len(fig.data) > 0
+    pd.testing.assert_frame_equal(result.table, run_sweep(get_experiment("alf_lb", "fixed_batch"),
+                                                          [get_experiment("alf_lb", "fixed_batch").config(
+                                                              {"n": 128, "u": u, "iters": 200})
+                                                           for u in grid["u"]], seeds=2))
