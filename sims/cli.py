@@ -77,9 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=int, default=None, metavar="S", help="base seed")
     sweep.add_argument("--out", type=Path, default=None, metavar="DIR")
     sweep.add_argument("--jobs", type=_positive_int, default=1, metavar="N")
-    engine = sweep.add_mutually_exclusive_group()
-    engine.add_argument("--scheduler", default=None, metavar="ADDRESS")
-    engine.add_argument("--cluster", choices=("local", "slurm"), default=None)
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS")
+    sweep.add_argument("--cluster", choices=("local", "slurm"), default=None)
     sweep.add_argument("--resume", action="store_true")
     sweep.add_argument("--no-progress", action="store_true")
 

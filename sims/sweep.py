@@ -141,19 +141,43 @@ def _parse_set(item: str) -> tuple[str, list[Any]]:
     return key.strip(), values
 
 
-def _check_type(exp: Experiment, key: str, value: Any) -> None:
+def _number(value: Any) -> Any:
+    """A YAML 1.1 string such as '1e-2' read as the number it spells (else unchanged)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _coerce(exp: Experiment, key: str, value: Any) -> Any:
+    """``value`` in the type of the parameter's default (int, float, bool, str, list), or SweepError."""
     default = exp.defaults[key]
     if default is None or value is None:
-        return
+        return value
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        value = _number(value)
     if isinstance(default, bool) or isinstance(value, bool):
         ok = isinstance(default, bool) and isinstance(value, bool)
-    elif isinstance(default, int | float):
-        ok = isinstance(value, int | float) and (isinstance(default, float) or float(value).is_integer())
+    elif isinstance(default, int):
+        ok = isinstance(value, int | float) and float(value).is_integer()
+        value = int(value) if ok else value
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float)
+        value = float(value) if ok else value
     else:
         ok = isinstance(value, type(default))
     if not ok:
         raise SweepError(f"{exp.topic}.{exp.name}: parameter {key!r} takes {type(default).__name__} values "
                          f"(default {default!r}), got {value!r}")
+    return value
+
+
+def _count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SweepError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
 
 
 def plan_sweep(topic: str, experiment: str, *, grid: Mapping[str, Any] | None = None,
@@ -201,12 +225,9 @@ def plan_sweep(topic: str, experiment: str, *, grid: Mapping[str, Any] | None = 
                              + ", ".join(sorted(exp.defaults)))
         if not values:
             raise SweepError(f"parameter {key!r} has an empty list of values")
-        for value in values:
-            _check_type(exp, key, value)
-    seeds = int(data.get("seeds", 1) if seeds is None else seeds)
-    base_seed = int(data.get("base_seed", 0) if base_seed is None else base_seed)
-    if seeds < 1:
-        raise SweepError(f"seeds must be >= 1, got {seeds}")
+        axes[key] = [_coerce(exp, key, value) for value in values]
+    seeds = _count("seeds", data.get("seeds", 1) if seeds is None else seeds, 1)
+    base_seed = _count("base_seed", data.get("base_seed", 0) if base_seed is None else base_seed, 0)
     configs = [exp.config(dict(zip(axes, combo, strict=True))) for combo in itertools.product(*axes.values())]
     slurm = data.get("slurm") or {}
     if not isinstance(slurm, dict):
@@ -273,8 +294,10 @@ def _done(out: Path, key: str, seed: int) -> bool:
 # ---------------------------------------------------------------------------------------------- run
 def _prepare_out(plan: SweepPlan, out: Path, resume: bool) -> None:
     manifest = out / MANIFEST
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"--out {out} is a file, not a directory")
     if manifest.exists():
-        stored = json.loads(manifest.read_text())
+        stored = _read_manifest(manifest)
         if not resume:
             raise SweepError(f"{out} already holds a sweep; pass --resume to complete it, or choose another --out")
         mine = plan.manifest()
@@ -285,13 +308,23 @@ def _prepare_out(plan: SweepPlan, out: Path, resume: bool) -> None:
         if stored.get("code") != mine["code"]:
             raise SweepError(f"--resume: the sweep in {out} was run by other code (fingerprint "
                              f"{stored.get('code')} vs {mine['code']}); its rows would mix two versions")
-        for stale in (out / "data").glob("config=*/.*.tmp"):  # writes cut short by a kill
-            stale.unlink(missing_ok=True)
+        for stale in [*(out / "data").glob("config=*/.*.tmp"), *(out / "failures").glob(".*.tmp")]:
+            stale.unlink(missing_ok=True)  # writes cut short by a kill
         return
     if out.exists() and any(out.iterdir()):
         raise SweepError(f"{out} exists and is not a sweep directory; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write_json(manifest, plan.manifest())
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise SweepError(f"{path} cannot be read as a sweep manifest ({err})") from None
+    if not isinstance(stored, dict) or not {"topic", "experiment", "configs", "seeds", "base_seed"} <= set(stored):
+        raise SweepError(f"{path} is not a sweep manifest")
+    return stored
 
 
 def _cores() -> int:
@@ -323,7 +356,10 @@ def _dask_client(plan: SweepPlan, jobs: int, scheduler: str | None, cluster: str
     except ImportError:
         raise SweepError("a Dask scheduler or cluster needs dask.distributed: pip install 'boundlab[dist]'") from None
     if scheduler is not None:
-        return Client(scheduler), None
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except (OSError, TimeoutError) as err:
+            raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
     if cluster == "local":
         local = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(local), local
@@ -424,7 +460,7 @@ def load_sweep(out: str | Path) -> pd.DataFrame:
     manifest = out / MANIFEST
     if not manifest.exists():
         raise SweepError(f"{out} is not a sweep directory (no {MANIFEST})")
-    stored = json.loads(manifest.read_text())
+    stored = _read_manifest(manifest)
     plan = SweepPlan(stored["topic"], stored["experiment"], stored["configs"], stored["seeds"],
                      stored["base_seed"])
     parts = [load_table(path)[0] for key, _, seed in plan.tasks
