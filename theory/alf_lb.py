@@ -239,10 +239,16 @@ def _out(x: np.ndarray) -> float | np.ndarray:
     return float(x) if x.ndim == 0 else x
 
 
-def _as_float(name: str, x: ArrayLike) -> np.ndarray:
+def _as_float(name: str, x: ArrayLike, *, above: float | None = None, at_least: float | None = None,
+              why: str = "") -> np.ndarray:
+    """``x`` as a finite float array, > ``above`` and ≥ ``at_least`` where given; else ValueError."""
     arr = np.asarray(x, dtype=float)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {x!r}")
+    if above is not None and np.any(arr <= above):
+        raise ValueError(f"{name} must be > {above:g}{why}, got {x!r}")
+    if at_least is not None and np.any(arr < at_least):
+        raise ValueError(f"{name} must be ≥ {at_least:g}{why}, got {x!r}")
     return arr
 
 
@@ -320,9 +326,7 @@ def grad_sq_bound(K: ArrayLike, E: ArrayLike, n: ArrayLike = 1) -> float | np.nd
     Spec ``alf_lb.md``, claims 6(b) and 7 (derived in :mod:`theory.alf_lb`).
     """
     K_arr, E_arr = _check_K_E(K, E)
-    n_arr = _as_float("n", n)
-    if np.any(n_arr <= 0):
-        raise ValueError(f"n must be > 0, got {n!r}")
+    n_arr = _as_float("n", n, above=0)
     return _out(n_arr**2 * K_arr * (1.0 - K_arr / E_arr))
 
 
@@ -389,18 +393,10 @@ def constant_step_gap_bound(dist0_sq: ArrayLike, eta: ArrayLike, T: ArrayLike,
     Standard subgradient-method bound (e.g. Nesterov, *Lectures on Convex Optimization*, §3.2.3);
     spec ``alf_lb.md``, claim 6(b).
     """
-    r0 = _as_float("dist0_sq", dist0_sq)
-    eta_arr = _as_float("eta", eta)
-    T_arr = _as_float("T", T)
-    s = _as_float("grad_sq_sum", grad_sq_sum)
-    if np.any(r0 < 0):
-        raise ValueError(f"dist0_sq must be ≥ 0, got {dist0_sq!r}")
-    if np.any(eta_arr <= 0):
-        raise ValueError(f"eta must be > 0, got {eta!r}")
-    if np.any(T_arr < 1):
-        raise ValueError(f"T must be ≥ 1, got {T!r}")
-    if np.any(s < 0):
-        raise ValueError(f"grad_sq_sum must be ≥ 0, got {grad_sq_sum!r}")
+    r0 = _as_float("dist0_sq", dist0_sq, at_least=0)
+    eta_arr = _as_float("eta", eta, above=0)
+    T_arr = _as_float("T", T, at_least=1)
+    s = _as_float("grad_sq_sum", grad_sq_sum, at_least=0)
     return _out(r0 / (2.0 * eta_arr * T_arr) + eta_arr * s / (2.0 * T_arr))
 
 
@@ -540,12 +536,8 @@ def gumbel_modulus(E: ArrayLike, R: ArrayLike = 0.0) -> float | np.ndarray:
     ----------
     Spec ``alf_lb.md``, claim 8 (Cauchy interlacing; derived in :mod:`theory.alf_lb`).
     """
-    E_arr = _as_float("E", E)
-    R_arr = _as_float("R", R)
-    if np.any(E_arr < 1):
-        raise ValueError(f"E must be ≥ 1, got {E!r}")
-    if np.any(R_arr < 0):
-        raise ValueError(f"R must be ≥ 0, got {R!r}")
+    E_arr = _as_float("E", E, at_least=1)
+    R_arr = _as_float("R", R, at_least=0)
     return _out(np.exp(-2.0 * R_arr) / E_arr)
 
 
@@ -564,9 +556,7 @@ def harmonic(T: ArrayLike) -> float | np.ndarray:
     float or ndarray
         H_T ≤ 1 + ln T for T ≥ 1.
     """
-    T_arr = _as_float("T", T)
-    if np.any(T_arr < 0):
-        raise ValueError(f"T must be ≥ 0, got {T!r}")
+    T_arr = _as_float("T", T, at_least=0)
     return _out(special.digamma(T_arr + 1.0) + EULER_GAMMA)
 
 
@@ -605,15 +595,9 @@ def log_regret_bound(T: ArrayLike, K: ArrayLike, E: ArrayLike, mu: ArrayLike,
     (reconstructed; derivation in :mod:`theory.alf_lb`).
     """
     K_arr, E_arr = _check_K_E(K, E)
-    T_arr = _as_float("T", T)
-    mu_arr = _as_float("mu", mu)
-    c_arr = _as_float("c", c)
-    if np.any(T_arr < 1):
-        raise ValueError(f"T must be ≥ 1, got {T!r}")
-    if np.any(mu_arr <= 0):
-        raise ValueError(f"mu must be > 0, got {mu!r}")
-    if np.any(c_arr < 1):
-        raise ValueError(f"c must be ≥ 1 (the log-regret bound is only proved for η_t = c/(μt), c ≥ 1), got {c!r}")
+    T_arr = _as_float("T", T, at_least=1)
+    mu_arr = _as_float("mu", mu, above=0)
+    c_arr = _as_float("c", c, at_least=1, why=" (the log-regret bound is only proved for η_t = c/(μt), c ≥ 1)")
     G2 = K_arr * (1.0 - K_arr / E_arr)
     return _out(c_arr * G2 / (2.0 * mu_arr) * harmonic(T_arr))
 
@@ -650,9 +634,7 @@ def regret_exponent(schedule: str, c: ArrayLike | None = None) -> float | np.nda
     if schedule == "inverse_t":
         if c is None:
             raise ValueError("c is required for schedule 'inverse_t' (η_t = c/(μt))")
-        c_arr = _as_float("c", c)
-        if np.any(c_arr <= 0):
-            raise ValueError(f"c must be > 0, got {c!r}")
+        c_arr = _as_float("c", c, above=0)
         return _out(np.maximum(1.0 - 2.0 * c_arr, 0.0))
     if schedule == "inverse_sqrt":
         return 0.5
@@ -728,9 +710,7 @@ def batch_maxvio_floor(n: ArrayLike, K: ArrayLike, E: ArrayLike, *,
     :mod:`theory.alf_lb`).
     """
     K_arr, E_arr = _check_K_E(K, E)
-    n_arr = _as_float("n", n)
-    if np.any(n_arr <= 0):
-        raise ValueError(f"n must be > 0, got {n!r}")
+    n_arr = _as_float("n", n, above=0)
     floor = expected_max_normal(E_arr) * np.sqrt((E_arr - K_arr) / (K_arr * n_arr))
     if exchangeable:
         floor = floor * np.sqrt(E_arr / np.maximum(E_arr - 1.0, 1.0))
