@@ -94,6 +94,15 @@ EPS = float(np.finfo(float).eps)
 D_ROUNDING = 16.0
 
 
+@numba.njit(cache=True, inline="always")
+def _holds(experts, e):
+    """Whether the token's chosen set ``experts`` (K entries) contains expert ``e``."""
+    for r in range(experts.shape[0]):
+        if experts[r] == e:
+            return True
+    return False
+
+
 @numba.njit(cache=True)
 def _pref_key(kind, sign_kind, C, load):
     """What may only increase from a leaving to an entering expert: σ = sign(C − load), or C − load."""
@@ -184,21 +193,13 @@ def _fixed_batch_kernel(scores, K, C, iters, stop_on_cycle, sign_kind, kind, u, 
                 moved = False
                 for a in range(K):
                     k = cur[j, a]
-                    was = False
-                    for b2 in range(K):
-                        if prev[j, b2] == k:
-                            was = True
-                    if was:
+                    if _holds(prev[j], k):
                         continue
                     moved = True
                     key_k = _pref_key(kind, sign_kind, C, loads[t - 1, k])
                     for b2 in range(K):
                         i = prev[j, b2]
-                        stays = False
-                        for a2 in range(K):
-                            if cur[j, a2] == i:
-                                stays = True
-                        if stays:
+                        if _holds(cur[j], i):
                             continue
                         moves += 1
                         worst = max(worst, loads[t - 1, k] / loads[t - 1, i])
