@@ -22,7 +22,7 @@ import numpy as np
 
 from solvers.alf_lb import bias as bl
 from solvers.alf_lb._validate import check_K
-from solvers.alf_lb.routing import route, topk_insert
+from solvers.alf_lb.routing import _route_kernel, route
 
 __all__ = ["OnlineRun", "run_online", "run_online_numpy"]
 
@@ -48,35 +48,27 @@ class OnlineRun:
 
 
 @numba.njit(cache=True)
-def _route_counts(scores, bias, K, vals, idx, counts):
-    n, E = scores.shape
-    counts[:] = 0
-    for j in range(n):
-        c = 0
-        for i in range(E):
-            c = topk_insert(vals, idx, c, K, scores[j, i] + bias[i], i)
-        for r in range(K):
-            counts[idx[r]] += 1
-
-
-@numba.njit(cache=True)
 def _online_kernel(scores, K, oracle, kind, u, sched_kind, eta0, units, center, freeze_after, radius,
                    anchor, t0, steps, bias, loads_out, bias_out):
     B, n, E = scores.shape
-    vals = np.empty(K, dtype=scores.dtype)
-    idx = np.empty(K, dtype=np.int64)
+    flat = scores.reshape(B * n * E)
+    experts = np.empty((n, K), dtype=np.int64)
+    chosen = np.empty((n, K), dtype=scores.dtype)
     counts = np.zeros(E, dtype=np.int64)
     cast = np.empty(E, dtype=scores.dtype)
     for t in range(B):
+        batch = flat[t * n * E:(t + 1) * n * E]
         for i in range(E):
             cast[i] = bias[i]
-        _route_counts(scores[t], cast, K, vals, idx, counts)
+        counts[:] = 0
+        _route_kernel(batch, E, cast, K, experts, chosen, counts)
         bl.bias_step(kind, u, sched_kind, eta0, units, center, freeze_after, radius, anchor, t0 + t + 1,
                      counts, n, K, steps, bias)
         if oracle:
             for i in range(E):
                 cast[i] = bias[i]
-            _route_counts(scores[t], cast, K, vals, idx, counts)
+            counts[:] = 0
+            _route_kernel(batch, E, cast, K, experts, chosen, counts)
         bias_out[t] = cast
         loads_out[t] = counts
 
