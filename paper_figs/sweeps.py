@@ -7,7 +7,6 @@ experiment, the full configs (registered defaults filled in) and the number of s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +14,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sims.runner import get_experiment, run_sweep
+from sims.sweep import SweepPlan
 
 __all__ = ["SCALES", "Sweep", "builder", "check_scale", "make_sweep", "require", "run"]
 
 SCALES = ("quick", "full")
 
 
-@dataclass(frozen=True)
-class Sweep:
-    """What a figure runs: experiment ``topic``/``experiment``, its full configs and the seeds."""
-
-    topic: str
-    experiment: str
-    configs: list[dict[str, Any]] = field(repr=False)
-    seeds: int
+#: What a figure runs: the plan of a sweep (experiment, full configs, seeds), as ``boundlab sweep`` runs it.
+Sweep = SweepPlan
 
 
 def check_scale(scale: str) -> None:

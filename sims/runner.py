@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from sims.store import _jsonable, config_hash, load_table, provenance, save_table
+from sims.store import config_hash, jsonable, load_table, provenance, save_table
 
 __all__ = [
     "Experiment",
@@ -30,6 +30,7 @@ __all__ = [
     "get_experiment",
     "parse_overrides",
     "register_experiment",
+    "run_one",
     "run_sweep",
 ]
 
@@ -114,7 +115,7 @@ def checkpoints(T: int, first: int = 1) -> np.ndarray:
 
 def derive_seed(base_seed: int, config: Mapping[str, Any], index: int) -> np.random.SeedSequence:
     """The seed of repetition ``index`` of ``config``: a function of base seed, config and index only."""
-    payload = json.dumps(_jsonable(dict(config)), sort_keys=True, default=str).encode()
+    payload = json.dumps(jsonable(dict(config)), sort_keys=True, default=str).encode()
     words = np.frombuffer(hashlib.sha256(payload).digest()[:16], dtype=np.uint32)
     return np.random.SeedSequence([int(base_seed), *map(int, words), int(index)])
 
@@ -134,7 +135,8 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def _run_one(exp: Experiment, config: dict[str, Any], base_seed: int, index: int) -> pd.DataFrame:
+def run_one(exp: Experiment, config: dict[str, Any], base_seed: int, index: int) -> pd.DataFrame:
+    """One task: ``exp`` on ``config`` with seed index ``index``, the seed and config as leading columns."""
     rng = np.random.default_rng(derive_seed(base_seed, config, index))
     df = exp.func(config, rng)
     df.insert(0, "seed", index)
@@ -179,9 +181,9 @@ def run_sweep(exp: Experiment, configs: list[dict[str, Any]], *, seeds: int, bas
     start = time.perf_counter()
     tasks = [(c, i) for c in configs for i in range(seeds)]
     if jobs == 1 or len(tasks) == 1:
-        parts = [_run_one(exp, c, base_seed, i) for c, i in tasks]
+        parts = [run_one(exp, c, base_seed, i) for c, i in tasks]
     else:
-        parts = Parallel(n_jobs=jobs)(delayed(_run_one)(exp, c, base_seed, i) for c, i in tasks)
+        parts = Parallel(n_jobs=jobs)(delayed(run_one)(exp, c, base_seed, i) for c, i in tasks)
     df = pd.concat(parts, ignore_index=True)
     if path is not None:
         save_table(df, path, provenance(topic=exp.topic, experiment=exp.name, configs=configs,

@@ -14,17 +14,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["config_hash", "load_table", "provenance", "save_table"]
+__all__ = ["code_fingerprint", "config_hash", "jsonable", "load_table", "provenance", "save_table"]
 
 _META_KEY = b"boundlab"
 _PACKAGES = ("theory", "solvers", "sims")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with dicts sorted by key and tuples as lists, so that its JSON is canonical."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in sorted(value.items())}
+        return {str(k): jsonable(v) for k, v in sorted(value.items())}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return value
@@ -44,7 +45,7 @@ def code_fingerprint() -> str:
 
 def config_hash(**parts: Any) -> str:
     """Stable 16-hex-digit hash of a config (any JSON-able mapping) and the code fingerprint."""
-    payload = json.dumps(_jsonable(parts), sort_keys=True, default=str)
+    payload = json.dumps(jsonable(parts), sort_keys=True, default=str)
     return hashlib.sha256((payload + code_fingerprint()).encode()).hexdigest()[:16]
 
 
@@ -76,7 +77,7 @@ def provenance(**extra: Any) -> dict[str, Any]:
         "pandas": pd.__version__,
         "platform": platform.platform(),
     }
-    record.update(_jsonable(extra))
+    record.update(jsonable(extra))
     return record
 
 
@@ -86,7 +87,7 @@ def save_table(df: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
     merged = dict(table.schema.metadata or {})
-    merged[_META_KEY] = json.dumps(_jsonable(meta), default=str).encode()
+    merged[_META_KEY] = json.dumps(jsonable(meta), default=str).encode()
     pq.write_table(table.replace_schema_metadata(merged), path)
     return path
 

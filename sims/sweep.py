@@ -35,8 +35,8 @@ from typing import Any
 
 import pandas as pd
 
-from sims.runner import Experiment, _run_one, get_experiment
-from sims.store import _jsonable, code_fingerprint, config_hash, load_table, provenance, save_table
+from sims.runner import Experiment, get_experiment, run_one
+from sims.store import code_fingerprint, config_hash, jsonable, load_table, provenance, save_table
 
 __all__ = ["SweepError", "SweepPlan", "SweepResult", "TaskFailure", "load_sweep", "plan_sweep", "run_plan",
            "sweep"]
@@ -65,7 +65,7 @@ class SweepPlan:
         return [(task_key(self, c), c, i) for c in self.configs for i in range(self.seeds)]
 
     def manifest(self) -> dict[str, Any]:
-        return {"topic": self.topic, "experiment": self.experiment, "configs": _jsonable(self.configs),
+        return {"topic": self.topic, "experiment": self.experiment, "configs": jsonable(self.configs),
                 "seeds": self.seeds, "base_seed": self.base_seed, "code": code_fingerprint()}
 
 
@@ -251,7 +251,7 @@ def _limit_threads(threads: int) -> None:
 
 def _atomic_write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(_jsonable(payload), indent=1, default=str))
+    tmp.write_text(json.dumps(jsonable(payload), indent=1, default=str))
     os.replace(tmp, path)
 
 
@@ -269,7 +269,7 @@ def run_task(topic: str, experiment: str, config: dict[str, Any], seed: int, bas
     start = time.perf_counter()
     try:
         exp = get_experiment(topic, experiment)
-        df = _run_one(exp, config, base_seed, seed)
+        df = run_one(exp, config, base_seed, seed)
     except Exception as err:  # the sweep records any failure of one task and goes on
         fail.parent.mkdir(parents=True, exist_ok=True)
         message = f"{type(err).__name__}: {err}"
