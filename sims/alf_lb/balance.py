@@ -130,14 +130,13 @@ _CHUNK = 1 << 21
 # numba: route a stack of batches, each with its own per-label shift, and count per label
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def _stack_counts(scores, shift, shift_lab, count_lab, L, K):
     """counts[b, l, i] = #{j : count_lab[j] = l, i ∈ TopK(scores[b or 0, j] + shift[b, shift_lab[j]])}."""
     Bs, n, E = scores.shape
     B = shift.shape[0]
     counts = np.zeros((B, L, E), dtype=np.int64)
-    for bp in numba.prange(B):
-        b = np.int64(bp)  # the prange index may be unsigned; mixing it with int64 would give a float
+    for b in range(B):
         sc = scores[min(b, Bs - 1)]
         vals = np.empty(K, dtype=np.float64)
         idx = np.empty(K, dtype=np.int64)
