@@ -84,7 +84,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from sims.alf_lb.metrics import maxvio
+from sims.alf_lb.metrics import maxvio, usage_entropy
 from sims.alf_lb.streams import domain_clustered, popularity, popularity_path, popularity_scores, preferred_experts
 from sims.runner import register_experiment
 from solvers.alf_lb import (
@@ -588,14 +588,6 @@ def held_out_loads(stream: ScoreStream, held: HeldOut, steps, offsets: np.ndarra
     steps = np.atleast_1d(np.asarray(steps, dtype=np.int64))
     return _counts(held.noise[None], _shift(stream, steps, offsets), held.domain, held.domain, stream.D,
                    stream.K)
-
-
-def usage_entropy(counts: np.ndarray) -> np.ndarray:
-    """Entropy −Σ_i u_i ln u_i of the usage shares u = counts/Σcounts along the last axis."""
-    counts = np.asarray(counts, dtype=float)
-    share = counts / counts.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return -np.sum(np.where(share > 0, share * np.log(share), 0.0), axis=-1)
 
 
 @dataclass(frozen=True)

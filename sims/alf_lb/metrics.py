@@ -7,13 +7,18 @@ L̄ = K·m/E,
 
 - MaxVio_batch: computed per training batch, then averaged over batches;
 - MaxVio_global: the loads of a large held-out set under the current router and bias.
+
+Specialisation is measured by the entropy of a domain's expert usage, −Σ_i u_i ln u_i (nats; ln E when
+the domain spreads evenly over all experts, lower when it prefers a few).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["maxvio", "maxvio_batch"]
+from solvers._xp import array_namespace
+
+__all__ = ["maxvio", "maxvio_batch", "usage_entropy"]
 
 
 def maxvio(loads: np.ndarray, K: int) -> np.ndarray:
@@ -36,3 +41,16 @@ def maxvio_batch(loads: np.ndarray, K: int) -> float:
     if loads.ndim != 2:
         raise ValueError(f"loads must be (batches, experts), got shape {loads.shape}")
     return float(np.mean(maxvio(loads, K)))
+
+
+def usage_entropy(counts):
+    """Entropy −Σ_i u_i ln u_i of the usage shares u = counts/Σcounts along the last axis (numpy or CuPy).
+
+    A row with no tokens has no usage distribution: its entropy is nan.
+    """
+    xp = array_namespace(counts)
+    counts = xp.asarray(counts, dtype=float)
+    total = counts.sum(axis=-1, keepdims=True)
+    share = counts / xp.where(total > 0, total, 1.0)
+    terms = xp.where(share > 0, share * xp.log(xp.where(share > 0, share, 1.0)), 0.0)
+    return xp.where(total[..., 0] > 0, -terms.sum(axis=-1), xp.nan)

@@ -87,7 +87,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from sims.alf_lb.metrics import maxvio
+from sims.alf_lb.metrics import maxvio, usage_entropy
 from sims.runner import register_experiment
 from solvers._xp import array_namespace, to_numpy
 from solvers.alf_lb import (
@@ -777,10 +777,7 @@ def domain_usage(experts, domain, domains: int, E: int):
 def domain_entropy(experts, domain, domains: int, E: int) -> float:
     """Mean over the domains present of −Σ_i u_Di ln u_Di, u_D = the domain's expert usage (nats, ≤ ln E)."""
     xp = _namespace(experts)
-    usage = domain_usage(experts, domain, domains, E)
-    present = xp.sum(usage, axis=1) > 0
-    terms = xp.where(usage > 0, -usage * xp.log(xp.where(usage > 0, usage, 1.0)), 0.0)
-    return float(xp.sum(xp.sum(terms, axis=1) * present) / xp.sum(present))
+    return float(xp.nanmean(usage_entropy(domain_usage(experts, domain, domains, E))))
 
 
 def _evaluate(state: TrainState, spec: TrainSpec, data: MoEData) -> dict[str, float]:
