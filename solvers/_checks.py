@@ -28,10 +28,15 @@ def check_vector(name: str, x: np.ndarray, dim: int) -> np.ndarray:
     return x
 
 
+def check_int(name: str, value: int, low: int = 1) -> int:
+    """Return ``value`` as an int, or raise (TypeError for a non-integer, ValueError below ``low``)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
 def check_horizon(T: int) -> int:
     """Return ``T`` as an int, or raise if it is not an integer >= 1."""
-    if isinstance(T, bool) or not isinstance(T, int | np.integer):
-        raise TypeError(f"T must be an integer, got {type(T).__name__}")
-    if T < 1:
-        raise ValueError(f"T must be >= 1, got {T}")
-    return int(T)
+    return check_int("T", T, 1)

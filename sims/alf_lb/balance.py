@@ -87,6 +87,7 @@ import pandas as pd
 from sims.alf_lb.metrics import maxvio, usage_entropy
 from sims.alf_lb.streams import domain_clustered, popularity, popularity_path, popularity_scores, preferred_experts
 from sims.runner import register_experiment
+from solvers._checks import check_int
 from solvers.alf_lb import (
     aux_balance_loss,
     constant,
@@ -166,12 +167,6 @@ def _check_noise(noise: str) -> str:
     if noise not in ("gaussian", "gumbel"):
         raise ValueError(f"noise must be 'gaussian' or 'gumbel', got {noise!r}")
     return noise
-
-
-def _int(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -257,7 +252,7 @@ def popularity_stream(E: int, K: int, n: int, steps: int, rng: np.random.Generat
     -------
     ScoreStream
     """
-    E, n, steps, micros = _int("E", E), _int("n", n), _int("steps", steps), _int("micros", micros)
+    E, n, steps, micros = check_int("E", E), check_int("n", n), check_int("steps", steps), check_int("micros", micros)
     if not 1 <= K <= E:
         raise ValueError(f"K must satisfy 1 <= K <= E = {E}, got {K!r}")
     if n % micros:
@@ -286,9 +281,9 @@ def domain_stream(E: int, K: int, steps: int, rng: np.random.Generator, *, D: in
     -------
     ScoreStream
     """
-    E, D, steps = _int("E", E), _int("D", D), _int("steps", steps)
-    seq_len, seqs_per_micro, micros = _int("seq_len", seq_len), _int("seqs_per_micro", seqs_per_micro), \
-        _int("micros", micros)
+    E, D, steps = check_int("E", E), check_int("D", D), check_int("steps", steps)
+    seq_len, seqs_per_micro, micros = check_int("seq_len", seq_len), check_int("seqs_per_micro", seqs_per_micro), \
+        check_int("micros", micros)
     if not 1 <= K <= E:
         raise ValueError(f"K must satisfy 1 <= K <= E = {E}, got {K!r}")
     if not (math.isfinite(boost) and boost >= 0):
@@ -570,7 +565,7 @@ class HeldOut:
 
 def held_out(stream: ScoreStream, m: int, rng: np.random.Generator) -> HeldOut:
     """m held-out tokens of the stream; at step t their scores are a_t + offsets[domain] + noise."""
-    m = _int("m", m)
+    m = check_int("m", m)
     noise = popularity_scores(m, np.zeros(stream.E), rng, noise=stream.noise)
     return HeldOut(noise, np.arange(m, dtype=np.int64) % stream.D)
 
@@ -623,7 +618,7 @@ def quality(stream: ScoreStream, held: HeldOut, steps, offsets: np.ndarray, *, b
     """
     steps = np.atleast_1d(np.asarray(steps, dtype=np.int64))
     m = held.noise.shape[0]
-    batch = m if batch is None else _int("batch", batch)
+    batch = m if batch is None else check_int("batch", batch)
     if m % batch:
         raise ValueError(f"batch must divide the held-out size {m}, got {batch}")
     stationary = bool(np.all(stream.popularity == stream.popularity[0]))
@@ -641,7 +636,7 @@ def quality(stream: ScoreStream, held: HeldOut, steps, offsets: np.ndarray, *, b
 
 def eval_steps(steps: int, points: int) -> np.ndarray:
     """Checkpoints (numbers of steps done, ≥ 1): ``points`` log-spaced and ``points`` evenly spaced."""
-    steps, points = _int("steps", steps), _int("points", points)
+    steps, points = check_int("steps", steps), check_int("points", points)
     log = np.geomspace(1, steps, points)
     lin = np.linspace(steps / points, steps, points)
     return np.unique(np.rint(np.concatenate([log, lin])).astype(np.int64).clip(1, steps))
@@ -678,7 +673,7 @@ def make_stream(config: dict[str, Any], rng: np.random.Generator) -> ScoreStream
 
 def _lp_held(stream: ScoreStream, config: dict[str, Any], rng: np.random.Generator) -> HeldOut:
     """The held-out LP set: ``lp_batches`` batches of ``lp_tokens`` tokens (K·lp_tokens/E an integer)."""
-    tokens, batches = _int("lp_tokens", config["lp_tokens"]), _int("lp_batches", config["lp_batches"])
+    tokens, batches = check_int("lp_tokens", config["lp_tokens"]), check_int("lp_batches", config["lp_batches"])
     if (stream.K * tokens) % stream.E:
         raise ValueError(f"lp_tokens: K·lp_tokens/E = {stream.K}·{tokens}/{stream.E} must be an integer "
                          "(the LP capacity)")
@@ -756,7 +751,7 @@ def batch_size_experiment(config: dict[str, Any], rng: np.random.Generator) -> p
     """
     E, K = int(config["E"]), int(config["K"])
     sizes = np.asarray(sorted(int(s) for s in config["sizes"]), dtype=np.int64)
-    pool = _int("pool", config["pool"])
+    pool = check_int("pool", config["pool"])
     if sizes.size == 0 or np.any(sizes < 1) or np.any(pool % sizes) or np.any(sizes % sizes[0]):
         raise ValueError(f"sizes must be positive, divide pool = {pool} and be multiples of the smallest, "
                          f"got {config['sizes']!r}")

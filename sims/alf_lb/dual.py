@@ -57,6 +57,7 @@ from scipy.optimize import linear_sum_assignment, linprog
 from sims.alf_lb.metrics import maxvio
 from sims.alf_lb.streams import popularity, popularity_scores
 from sims.runner import register_experiment
+from solvers._checks import check_int
 from solvers.alf_lb import (
     AssignmentLP,
     bias_step,
@@ -317,12 +318,6 @@ class FixedBatchRun:
         return maxvio(self.loads, self.K)
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def run_fixed_batch(scores: np.ndarray, K: int, *, rule: Rule = "sign", u: float = 1e-2, eta: float = 1e-4,
                     iters: int = 2000, lp: AssignmentLP | None = None, solve_lp: bool = True,
                     stop_on_cycle: bool = False) -> FixedBatchRun:
@@ -373,7 +368,7 @@ def run_fixed_batch(scores: np.ndarray, K: int, *, rule: Rule = "sign", u: float
     if (K * n) % E:
         raise ValueError(f"scores: the capacity K·n/E = {K}·{n}/{E} must be an integer")
     C = K * n // E
-    iters = _check_int("iters", iters, 1)
+    iters = check_int("iters", iters, 1)
     if rule == "sign":
         brule, step = sign_rule(E, u), float(u)
     elif rule == "gradient":
@@ -511,7 +506,7 @@ def dual_alignment(bias: np.ndarray, lp_bias: np.ndarray, u: float) -> tuple[flo
 
 
 def _batch(config: dict[str, Any], rng: np.random.Generator) -> tuple[int, int, np.ndarray]:
-    n, E, K = (_check_int(k, config[k], 1) for k in ("n", "E", "K"))
+    n, E, K = (check_int(k, config[k], 1) for k in ("n", "E", "K"))
     th.capacity(n, K, E)
     a = popularity(E, rng, float(config["spread"]))
     return K, E, popularity_scores(n, a, rng)
@@ -687,7 +682,7 @@ def lp_duality_experiment(config: dict[str, Any], rng: np.random.Generator) -> p
     base = {"int_gap": lp.integrality_gap, "feasible": feasible, "opt": lp.value, "opt_brute": opt_brute,
             "opt_lsa": opt_lsa, "d_star": dual_value(scores, K, p_star), "x_value": float(np.sum(scores * x))}
     rows = []
-    for r in range(_check_int("prices", config["prices"], 1)):
+    for r in range(check_int("prices", config["prices"], 1)):
         scale = _PRICE_SCALES[r % len(_PRICE_SCALES)]
         p = np.zeros(E) if r == 0 else p_star + scale * rng.standard_normal(E)
         # The numba and numpy backends route identically (solvers' tests); the numba kernel's thread

@@ -50,6 +50,7 @@ import pandas as pd
 
 from sims.alf_lb.streams import popularity
 from sims.runner import Experiment, checkpoints, register_experiment
+from solvers._checks import check_int
 from solvers.alf_lb import bias as bl
 from theory import alf_lb as th
 
@@ -119,14 +120,6 @@ class GumbelTestbed:
         return th.gumbel_dual_grad(self.a, p)
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
 def _check_rng(rng: Any) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -152,8 +145,8 @@ def make_testbed(E: int, batch: int, rng: np.random.Generator, spread: float = 0
     GumbelTestbed
         With p* = a − mean(a) and F* = mean(a) + ln E + γ (:func:`theory.alf_lb.gumbel_optimum`).
     """
-    E = _check_int("E", E, 2)
-    batch = _check_int("batch", batch, 1)
+    E = check_int("E", E, 2)
+    batch = check_int("batch", batch, 1)
     if isinstance(spread, bool) or not isinstance(spread, int | float | np.integer | np.floating) \
             or not math.isfinite(spread) or spread < 0:
         raise ValueError(f"spread must be a finite number >= 0, got {spread!r}")
@@ -296,7 +289,7 @@ def _check_inputs(testbed, rule, T, rng, cps, bias0):
         raise TypeError(f"rule must be a BiasRule (sign_rule or gradient_rule), got {type(rule).__name__}")
     if rule.anchor.shape != (testbed.E,):
         raise ValueError(f"rule is for E = {rule.anchor.shape[0]} experts, the testbed has E = {testbed.E}")
-    T = _check_int("T", T, 1)
+    T = check_int("T", T, 1)
     _check_rng(rng)
     cps = checkpoints(T) if cps is None else np.asarray(cps)
     if cps.ndim != 1 or cps.size < 1 or cps.dtype.kind not in "iu":

@@ -89,6 +89,7 @@ from threadpoolctl import threadpool_limits
 
 from sims.alf_lb.metrics import maxvio, usage_entropy
 from sims.runner import register_experiment
+from solvers._checks import check_int
 from solvers._xp import array_namespace, to_numpy
 from solvers.alf_lb import (
     BiasRule,
@@ -234,12 +235,6 @@ class DomainTask:
         return y
 
 
-def _check_int(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _check_nonneg(name: str, value: Any, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
@@ -262,8 +257,8 @@ def make_task(rng: np.random.Generator, *, dim: int = 32, domains: int = 8, teac
     center_scale, token_std, target_noise
         σ_c, σ_x and the target noise.
     """
-    dim, domains, teacher_hidden = (_check_int("dim", dim), _check_int("domains", domains),
-                                    _check_int("teacher_hidden", teacher_hidden))
+    dim, domains, teacher_hidden = (check_int("dim", dim), check_int("domains", domains),
+                                    check_int("teacher_hidden", teacher_hidden))
     center_scale = _check_nonneg("center_scale", center_scale)
     token_std = _check_nonneg("token_std", token_std)
     target_noise = _check_nonneg("target_noise", target_noise)
@@ -337,9 +332,9 @@ def make_data(task: DomainTask, rng: np.random.Generator, *, seq_len: int, train
 
     Everything is drawn on the host from ``rng`` and moved to ``xp`` once.
     """
-    seq_len, train_seqs, test_seqs = (_check_int("seq_len", seq_len), _check_int("train_seqs", train_seqs),
-                                      _check_int("test_seqs", test_seqs))
-    steps, seqs_per_step = _check_int("steps", steps), _check_int("seqs_per_step", seqs_per_step)
+    seq_len, train_seqs, test_seqs = (check_int("seq_len", seq_len), check_int("train_seqs", train_seqs),
+                                      check_int("test_seqs", test_seqs))
+    steps, seqs_per_step = check_int("steps", steps), check_int("seqs_per_step", seqs_per_step)
     x, y, domain, _ = _sequences(task, rng, train_seqs, seq_len)
     schedule = rng.integers(train_seqs, size=(steps, seqs_per_step))
     tx, ty, _, tdomain = _sequences(task, rng, test_seqs, seq_len)
@@ -369,7 +364,7 @@ class MoEParams(NamedTuple):
 def init_params(rng: np.random.Generator, *, dim: int = 32, experts: int = 16, hidden: int = 64,
                 router_std: float = 1.0, xp: ModuleType = np, dtype: str = "float64") -> MoEParams:
     """Weights N(0, 1/fan-in) (router: N(0, router_std²/d)), biases 0; drawn on the host, moved to ``xp``."""
-    dim, experts, hidden = _check_int("dim", dim), _check_int("experts", experts), _check_int("hidden", hidden)
+    dim, experts, hidden = check_int("dim", dim), check_int("experts", experts), check_int("hidden", hidden)
     router_std = _check_nonneg("router_std", router_std, positive=True)
     arrays = (router_std * rng.standard_normal((dim, experts)) / np.sqrt(dim),
               rng.standard_normal((experts, dim, hidden)) / np.sqrt(dim),
@@ -700,8 +695,8 @@ class TrainSpec:
             raise ValueError(f"alpha must be > 0 for the aux arm, got {self.alpha!r}")
         if self.arm == "alf_lb" and self.rule is None:
             raise ValueError("rule: the alf_lb arm needs a bias rule (sign_rule or gradient_rule)")
-        _check_int("K", self.K)
-        _check_int("micros", self.micros)
+        check_int("K", self.K)
+        check_int("micros", self.micros)
         _check_activation(self.activation)
         _check_nonneg("lr", self.lr, positive=True)
 
@@ -804,7 +799,7 @@ def train(state: TrainState, spec: TrainSpec, data: MoEData, steps: int, *, log_
     RuntimeError
         If the loss stops being finite (naming the checkpoint).
     """
-    steps, log_every = _check_int("steps", steps, low=0), _check_int("log_every", log_every)
+    steps, log_every = check_int("steps", steps, low=0), check_int("log_every", log_every)
     if steps > data.steps:
         raise ValueError(f"steps = {steps} exceeds the {data.steps} steps of the data schedule")
     xp = _namespace(data.test_x)
@@ -852,7 +847,7 @@ FULL_SCALE: dict[str, Any] = {
 
 def make_spec(config: dict[str, Any], arm: str) -> TrainSpec:
     """The :class:`TrainSpec` of ``arm`` under an experiment config."""
-    E = _check_int("experts", config["experts"])
+    E = check_int("experts", config["experts"])
     rule = None
     if arm == "alf_lb":
         if config["bias_rule"] == "sign":
@@ -875,13 +870,13 @@ def moe_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.DataF
         raise ValueError(f"arms must be a non-empty list of {sorted(ARMS)}, got {config['arms']!r}")
     if config["dtype"] not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {config['dtype']!r}")
-    K, E = _check_int("K", config["K"]), _check_int("experts", config["experts"])
+    K, E = check_int("K", config["K"]), check_int("experts", config["experts"])
     if K > E:
         raise ValueError(f"K must be <= experts = {E}, got {K}")
     specs = [make_spec(config, arm) for arm in arms]  # validate every arm before any work
     xp = array_module(config["backend"])
-    steps = _check_int("steps", config["steps"])
-    micros, per_micro = _check_int("micros", config["micros"]), _check_int("seqs_per_micro",
+    steps = check_int("steps", config["steps"])
+    micros, per_micro = check_int("micros", config["micros"]), check_int("seqs_per_micro",
                                                                            config["seqs_per_micro"])
     task = make_task(rng, dim=config["dim"], domains=config["domains"], teacher_hidden=config["teacher_hidden"],
                      center_scale=config["center_scale"], token_std=config["token_std"],

@@ -24,6 +24,8 @@ from typing import Literal
 
 import numpy as np
 
+from solvers._checks import check_int
+
 __all__ = [
     "DomainBatches",
     "Noise",
@@ -40,8 +42,7 @@ Noise = Literal["gaussian", "gumbel"]
 
 def _check_sizes(**sizes: int) -> None:
     for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        check_int(name, value, 1)
 
 
 def popularity(E: int, rng: np.random.Generator, spread: float = 1.0) -> np.ndarray:
