@@ -3,6 +3,10 @@
 Each benchmark is a pair of zero-argument callables prepared by a factory. Both are called once to
 warm up (numba compilation stays out of the timings), then timed over repeats; the report gives the
 min and median of each and the speed-up = reference median / candidate median.
+
+A benchmark may state the speed-up its issue requires (``target``); the report says whether it was met.
+A factory whose reference cannot run here (an optional package missing) raises
+:class:`BenchmarkUnavailable` with the reason, and the report lists it as skipped instead of failing.
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["Benchmark", "benchmarks", "register_benchmark", "run_benchmarks"]
+__all__ = ["Benchmark", "BenchmarkUnavailable", "benchmarks", "register_benchmark", "run_benchmarks"]
 
 Pair = tuple[Callable[[], object], Callable[[], object]]
+
+
+class BenchmarkUnavailable(RuntimeError):
+    """Raised by a factory when its benchmark cannot run on this machine; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -29,17 +37,23 @@ class Benchmark:
     reference: str
     factory: Callable[[], Pair]
     repeats: int = 5
+    target: float | None = None
+    """The speed-up (reference / candidate) the benchmark must reach; None when it only reports."""
 
 
 _BENCHMARKS: dict[tuple[str, str], Benchmark] = {}
 
 
-def register_benchmark(topic: str, name: str, *, candidate: str, reference: str,
-                       repeats: int = 5) -> Callable[[Callable[[], Pair]], Callable[[], Pair]]:
-    """Decorator registering a factory of (candidate, reference) callables."""
+def register_benchmark(topic: str, name: str, *, candidate: str, reference: str, repeats: int = 5,
+                       target: float | None = None) -> Callable[[Callable[[], Pair]], Callable[[], Pair]]:
+    """Decorator registering a factory of (candidate, reference) callables.
+
+    ``target`` is the required speed-up: e.g. 20 for "at least 20x faster", 1 for "at least as fast",
+    0.5 for "within 2x of the reference".
+    """
 
     def wrap(factory: Callable[[], Pair]) -> Callable[[], Pair]:
-        _BENCHMARKS[(topic, name)] = Benchmark(topic, name, candidate, reference, factory, repeats)
+        _BENCHMARKS[(topic, name)] = Benchmark(topic, name, candidate, reference, factory, repeats, target)
         return factory
 
     return wrap
@@ -62,19 +76,32 @@ def _time(func: Callable[[], object], repeats: int) -> list[float]:
 
 
 def run_benchmarks(selected: list[Benchmark], *, repeats: int | None = None) -> pd.DataFrame:
-    """Time every benchmark; one row each with min/median of candidate and reference and the ratio."""
+    """Time every benchmark; one row each with min/median of candidate and reference, the ratio, the target.
+
+    ``met`` is True/False where a target is stated, None otherwise; ``skipped`` holds the reason of a
+    benchmark that could not run (its timings are NaN).
+    """
     rows = []
     for bench in selected:
-        candidate, reference = bench.factory()
+        base = {"topic": bench.topic, "benchmark": bench.name, "candidate": bench.candidate,
+                "reference": bench.reference, "target": bench.target}
+        try:
+            candidate, reference = bench.factory()
+        except BenchmarkUnavailable as err:
+            nan = float("nan")
+            rows.append({**base, "candidate_min_s": nan, "candidate_median_s": nan, "reference_min_s": nan,
+                         "reference_median_s": nan, "speedup": nan, "met": None, "skipped": str(err)})
+            continue
         candidate()
         reference()  # warm-up: compilation and caches stay out of the timings
         n = repeats or bench.repeats
         cand, ref = _time(candidate, n), _time(reference, max(1, min(n, 3)))
+        speedup = statistics.median(ref) / statistics.median(cand)
         rows.append({
-            "topic": bench.topic, "benchmark": bench.name,
-            "candidate": bench.candidate, "reference": bench.reference,
+            **base,
             "candidate_min_s": min(cand), "candidate_median_s": statistics.median(cand),
             "reference_min_s": min(ref), "reference_median_s": statistics.median(ref),
-            "speedup": statistics.median(ref) / statistics.median(cand),
+            "speedup": speedup, "met": None if bench.target is None else bool(speedup >= bench.target),
+            "skipped": None,
         })
     return pd.DataFrame(rows)

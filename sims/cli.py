@@ -188,10 +188,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown topic {t!r}; known topics: {', '.join(TOPICS)}")
     table = run_benchmarks(benchmarks(args.topics or None), repeats=args.repeats)
     for r in table.itertuples():
+        if r.skipped:
+            print(f"{r.topic}/{r.benchmark}: skipped ({r.skipped})")
+            continue
+        verdict = "" if r.met is None else f" (target {r.target:g}x: {'met' if r.met else 'NOT MET'})"
         print(f"{r.topic}/{r.benchmark}: {r.candidate} median {r.candidate_median_s * 1e3:.2f} ms "
               f"(min {r.candidate_min_s * 1e3:.2f}) vs {r.reference} median "
               f"{r.reference_median_s * 1e3:.2f} ms (min {r.reference_min_s * 1e3:.2f}): "
-              f"{r.speedup:.1f}x")
+              f"{r.speedup:.2f}x{verdict}")
     return EXIT_OK
 
 

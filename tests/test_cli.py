@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -114,6 +115,23 @@ def test_bench_prints_ratios(capsys) -> None:
     assert main(["bench", "omd", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert out.count("x\n") >= 3 and "numba kernel" in out
+
+
+def test_bench_reports_targets_and_skips() -> None:
+    from sims.bench import Benchmark, BenchmarkUnavailable, run_benchmarks
+
+    def fast_vs_slow():
+        return (lambda: None), (lambda: time.sleep(0.002))
+
+    def missing():
+        raise BenchmarkUnavailable("pyamg is not installed")
+
+    table = run_benchmarks([Benchmark("t", "met", "c", "r", fast_vs_slow, 2, target=2.0),
+                            Benchmark("t", "unmet", "c", "r", fast_vs_slow, 2, target=1e9),
+                            Benchmark("t", "plain", "c", "r", fast_vs_slow, 2),
+                            Benchmark("t", "skip", "c", "r", missing, 2, target=1.0)]).set_index("benchmark")
+    assert table.loc["met", "met"] is True and table.loc["unmet", "met"] is False
+    assert table.loc["plain", "met"] is None and table.loc["skip", "skipped"] == "pyamg is not installed"
 
 
 def test_console_script_entry_point() -> None:

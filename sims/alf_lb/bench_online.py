@@ -22,7 +22,7 @@ _T, _BATCH, _E = 10**5, 64, 8
 
 
 @register_benchmark("alf_lb", "online_gumbel_T100000_batch64_E8", candidate="numba fused kernel",
-                    reference="per-round numpy loop")
+                    reference="per-round numpy loop", target=20)
 def _online_gumbel() -> Pair:
     testbed = gb.make_testbed(_E, _BATCH, np.random.default_rng(0), spread=0.5)
     rule, _, R, project = gb.build_rule(testbed, gb.EXPERIMENT.config({"rule": "inverse_t", "c": 1.0}))

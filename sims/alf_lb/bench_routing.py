@@ -28,14 +28,14 @@ def argpartition_route(scores: np.ndarray, bias: np.ndarray, k: int) -> tuple[np
 
 
 @register_benchmark("alf_lb", "route_T65536_E64_K6_vs_argpartition", candidate="numba routing kernel",
-                    reference="np.argpartition top-K + np.bincount")
+                    reference="np.argpartition top-K + np.bincount", target=5)
 def _route_vs_argpartition() -> Pair:
     scores, bias = _batch()
     return (lambda: route(scores, K, bias), lambda: argpartition_route(scores, bias, K))
 
 
 @register_benchmark("alf_lb", "route_T65536_E64_K6_vs_copy", candidate="numba routing kernel",
-                    reference="one copy of the score matrix (speed-up ≥ 0.25 means within 4x)")
+                    reference="one copy of the score matrix (speed-up ≥ 0.25 means within 4x)", target=0.25)
 def _route_vs_copy() -> Pair:
     scores, bias = _batch()
     return (lambda: route(scores, K, bias), scores.copy)
