@@ -39,13 +39,16 @@ class Benchmark:
     repeats: int = 5
     target: float | None = None
     """The speed-up (reference / candidate) the benchmark must reach; None when it only reports."""
+    warm_reference: bool = True
+    """Call the reference once before timing it; False for a slow reference with nothing to compile."""
 
 
 _BENCHMARKS: dict[tuple[str, str], Benchmark] = {}
 
 
 def register_benchmark(topic: str, name: str, *, candidate: str, reference: str, repeats: int = 5,
-                       target: float | None = None) -> Callable[[Callable[[], Pair]], Callable[[], Pair]]:
+                       target: float | None = None,
+                       warm_reference: bool = True) -> Callable[[Callable[[], Pair]], Callable[[], Pair]]:
     """Decorator registering a factory of (candidate, reference) callables.
 
     ``target`` is the required speed-up: e.g. 20 for "at least 20x faster", 1 for "at least as fast",
@@ -53,7 +56,8 @@ def register_benchmark(topic: str, name: str, *, candidate: str, reference: str,
     """
 
     def wrap(factory: Callable[[], Pair]) -> Callable[[], Pair]:
-        _BENCHMARKS[(topic, name)] = Benchmark(topic, name, candidate, reference, factory, repeats, target)
+        _BENCHMARKS[(topic, name)] = Benchmark(topic, name, candidate, reference, factory, repeats, target,
+                                               warm_reference)
         return factory
 
     return wrap
@@ -92,8 +96,9 @@ def run_benchmarks(selected: list[Benchmark], *, repeats: int | None = None) -> 
             rows.append({**base, "candidate_min_s": nan, "candidate_median_s": nan, "reference_min_s": nan,
                          "reference_median_s": nan, "speedup": nan, "met": None, "skipped": str(err)})
             continue
-        candidate()
-        reference()  # warm-up: compilation and caches stay out of the timings
+        candidate()  # warm-up: compilation and caches stay out of the timings
+        if bench.warm_reference:
+            reference()
         n = repeats or bench.repeats
         cand, ref = _time(candidate, n), _time(reference, max(1, min(n, 3)))
         speedup = statistics.median(ref) / statistics.median(cand)

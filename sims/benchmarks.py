@@ -1,4 +1,6 @@
 """Importing this module registers the benchmarks of every topic (see :mod:`sims.bench`)."""
 
 from sims.alf_lb import bench_online, bench_routing  # noqa: F401
-from sims.omd import bench  # noqa: F401
+from sims.ef21 import bench  # noqa: F401
+from sims.omd import bench as omd_bench  # noqa: F401
+from sims.sor_bandit import bench_bandit, bench_sweep  # noqa: F401

@@ -13,14 +13,16 @@ __all__ = ["write_report"]
 
 
 def _tightness_figure(table: pd.DataFrame) -> go.Figure:
-    colors = ["#2ca02c" if v == "holds" else "#d62728" for v in table["verdict"]]
+    colors = ["#2ca02c" if v == "holds" else "#ff7f0e" if documented else "#d62728"
+              for v, documented in zip(table["verdict"], table.get("expected", "holds") == "fails", strict=True)]
     fig = go.Figure(go.Bar(
         x=table["tightness"], y=table["claim"], orientation="h", marker_color=colors,
         customdata=table[["measured", "bound", "verdict"]].to_numpy(),
         hovertemplate="%{y}<br>measured %{customdata[0]:.4g} / bound %{customdata[1]:.4g}"
                       " = %{x:.3f}<br>%{customdata[2]}<extra></extra>"))
     fig.add_vline(x=1.0, line_dash="dash", line_color="black")
-    fig.update_layout(title="Tightness of each claim (measured / bound; a bar past 1 fails)",
+    fig.update_layout(title="Tightness of each claim (measured / bound; a bar past 1 fails; orange: a "
+                            "documented failure)",
                       xaxis_title="measured / bound", height=120 + 28 * len(table),
                       margin={"l": 260}, yaxis={"autorange": "reversed"})
     return fig
@@ -31,11 +33,13 @@ def write_report(table: pd.DataFrame, path: str | Path, *, title: str, meta: dic
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     chart = pio.to_html(_tightness_figure(table), include_plotlyjs=True, full_html=False)
-    shown = table.drop(columns=["detail"]).copy()
+    shown = table.drop(columns=["detail", "known_failure"], errors="ignore").copy()
     for col in ("bound", "measured", "tightness", "seconds"):
         shown[col] = shown[col].map(lambda x: f"{x:.4g}")
     table_html = shown.to_html(index=False, escape=True, border=0, classes="verdicts")
-    details = "".join(f"<li><b>{html.escape(r.claim)}</b>: {html.escape(str(r.detail))}</li>"
+    details = "".join(f"<li><b>{html.escape(r.claim)}</b>: {html.escape(str(r.detail))}"
+                      + (f"<br><i>documented failure</i>: {html.escape(r.known_failure)}"
+                         if getattr(r, "known_failure", "") else "") + "</li>"
                       for r in table.itertuples())
     provenance = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
                          for k, v in meta.items())

@@ -82,10 +82,20 @@ def provenance(**extra: Any) -> dict[str, Any]:
 
 
 def save_table(df: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> Path:
-    """Write ``df`` to parquet at ``path`` with ``meta`` stored in the schema metadata."""
+    """Write ``df`` to parquet at ``path`` with ``meta`` stored in the schema metadata.
+
+    A column of mixed Python objects (say a config value that is a list in some rows and a number in
+    others), which parquet cannot type, is stored as the JSON text of each value.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        df = df.copy()
+        for col in [c for c in df.columns if df[c].dtype == object]:
+            df[col] = [None if v is None else json.dumps(jsonable(v), default=str) for v in df[col]]
+        table = pa.Table.from_pandas(df, preserve_index=False)
     merged = dict(table.schema.metadata or {})
     merged[_META_KEY] = json.dumps(jsonable(meta), default=str).encode()
     pq.write_table(table.replace_schema_metadata(merged), path)

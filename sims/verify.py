@@ -26,8 +26,9 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        """True when every claim that ran holds."""
-        return all(v.holds for v in self.verdicts)
+        """True when every claim that ran behaves as documented: it holds, or it fails as its
+        ``known_failure`` says (a documented failure that holds is unexpected too)."""
+        return all(v.holds == (c.known_failure is None) for c, v in zip(self.claims, self.verdicts, strict=True))
 
 
 def select_claims(topics: Iterable[str] = (), claim_ids: Iterable[str] = ()) -> list[Claim]:
@@ -57,13 +58,19 @@ def verify(selected: list[Claim], ctx: CheckContext,
 
 
 def verdict_table(result: VerifyResult) -> pd.DataFrame:
-    """One row per claim: id, kind, source, bound, measured, tightness, verdict, seconds, detail."""
+    """One row per claim: id, kind, source, bound, measured, tightness, verdict, expected, seconds, detail.
+
+    ``expected`` is "holds", or "fails" for a claim with a documented ``known_failure``; ``as_documented``
+    says whether the verdict matches it.
+    """
     rows = []
     for claim, v in zip(result.claims, result.verdicts, strict=True):
+        expected = "holds" if claim.known_failure is None else "fails"
         rows.append({"claim": claim.id, "kind": str(claim.kind), "source": claim.source,
                      "reconstructed": claim.reconstructed, "bound": v.bound,
                      "measured": v.measured, "tightness": v.tightness, "verdict": v.status,
-                     "seconds": v.seconds, "detail": v.detail})
+                     "expected": expected, "as_documented": v.holds == (expected == "holds"),
+                     "known_failure": claim.known_failure or "", "seconds": v.seconds, "detail": v.detail})
     return pd.DataFrame(rows)
 
 
@@ -75,8 +82,9 @@ def format_table(table: pd.DataFrame) -> str:
     header = f"{'claim':<30} {'bound':>11} {'measured':>11} {'tightness':>9}  {'verdict':<7} {'time':>7}"
     lines = [header, "-" * len(header)]
     for r in table.itertuples(index=False):
+        verdict = r.verdict + ("*" if r.expected == "fails" else "")
         lines.append(f"{r.claim:<30} {num(r.bound):>11} {num(r.measured):>11} "
-                     f"{num(r.tightness):>9}  {r.verdict:<7} {r.seconds:>6.1f}s")
+                     f"{num(r.tightness):>9}  {verdict:<7} {r.seconds:>6.1f}s")
     return "\n".join(lines)
 
 
