@@ -282,6 +282,66 @@ def test_update_paths_agree(method, comp, n, d, seed, tied):
     _assert_states(states["fused"], states["xp"], exact=False)
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kind", ["normal", "sparse", "tied", "equal"])
+@pytest.mark.parametrize("k", [1, 2, 16, 17])
+@settings(max_examples=2, **SETTINGS)
+@given(d=st.integers(257, 800), seed=st.integers(0, 2**16))
+def test_fused_matches_the_loop_on_rows_of_several_blocks(method, kind, k, d, seed):
+    """Rows longer than the Top1 kernels' 256-entry blocks (the leader in any block, ties across blocks),
+    and k on both sides of the one-pass small-k selection (k ≤ 16)."""
+    rng = np.random.default_rng(seed)
+    m = METHODS[method](TopK(k), rng.uniform(0.5, 5.0, 3))
+    states = {}
+    for path in ("fused", "loop"):
+        s = m.init(_rows(np.random.default_rng(seed), 3, d, kind), 0.1)  # u = a difference of such rows
+        for t in range(2):
+            grads = _rows(np.random.default_rng(seed + t + 1), 3, d, kind)
+            s = m.update(s, grads, 0.1) if path == "fused" else m.update_per_client(s, grads, 0.1)
+        states[path] = copy_state(s)
+    _assert_states(states["fused"], states["loop"], exact=True)
+
+
+@pytest.mark.parametrize("method", ["ef21", "ef14", "econtrol"])
+def test_fused_top1_ties_across_blocks_and_a_dominant_entry(method):
+    d = 700
+    U = np.full((3, d), 1e-3)
+    U[0, [600, 300, 257]] = [-5.0, 5.0, -5.0]  # tied leaders in the 2nd and 3rd block: the lowest index
+    U[1, 1] = 1e8  # ‖u − c‖² ≈ 7e-4 next to ‖u‖² ≈ 1e16: a total minus the kept square would give 0
+    U[2, [0, 255, 256, 699]] = [2.0, -3.0, 3.0, 3.0]  # ties at a block boundary
+    m = METHODS[method](TopK(1), None)
+    s = m.init(np.zeros((3, d)), 1.0)
+    s = m.update(s, U, 1.0)
+    kept = {"ef21": lambda: s.g, "ef14": lambda: U - s.e, "econtrol": lambda: s.h}[method]()
+    assert [int(np.flatnonzero(row)[0]) for row in kept] == [257, 1, 255]
+    assert np.count_nonzero(kept) == 3 and kept[0, 257] == -5.0 and kept[1, 1] == 1e8
+    rest = np.array([np.sum(np.delete(U[i], j) ** 2) for i, j in enumerate([257, 1, 255])])
+    assert np.allclose(s.err, rest, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("method", ["ef21", "ef14", "econtrol"])
+def test_fused_top1_ranks_nan_below_every_number(method):
+    """A nan never wins over a number (as in numpy's sort), an all-nan row keeps its first entry, and the
+    estimator error of a row holding a nan is nan (the run reports divergence from it)."""
+    rng = np.random.default_rng(3)
+    d = 600
+    U = rng.standard_normal((4, d))
+    U[0, [5, 300, 599]] = np.nan
+    U[1] = np.nan
+    U[2, [10, 400]] = [np.nan, -np.inf]
+    expected = TopK(1).compress(U, backend="xp")  # stable argsort of −|u|: nan last
+    assert np.array_equal(TopK(1).compress(U, backend="numba"), expected, equal_nan=True)
+    m = METHODS[method](TopK(1), None)
+    s = m.update(m.init(np.zeros((4, d)), 1.0), U, 1.0)
+    kept = s.g if method == "ef21" else getattr(s, "h", None)
+    if kept is None:  # EF14 leaves u − c in e: u except at the kept entry, u − u (nan for u = ±inf or nan)
+        changed = ~((s.e == U) | (np.isnan(s.e) & np.isnan(U)))
+        kept = np.where(changed, U, 0.0)
+        kept[1, 0] = np.nan  # the all-nan row: e = u − c is nan everywhere
+    assert np.array_equal(kept, expected, equal_nan=True)
+    assert np.isnan(s.err[:3]).all() and np.isfinite(s.err[3])
+
+
 def test_fused_kernel_runs_only_where_it_can():
     m = ef21(RandK(1))
     s = m.init(np.ones((2, 3)))
