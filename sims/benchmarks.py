@@ -2,5 +2,6 @@
 
 from sims.alf_lb import bench_online, bench_routing  # noqa: F401
 from sims.ef21 import bench  # noqa: F401
+from sims.matrix_completion import bench as mc_bench  # noqa: F401
 from sims.omd import bench as omd_bench  # noqa: F401
 from sims.sor_bandit import bench_bandit, bench_sweep  # noqa: F401

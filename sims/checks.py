@@ -24,6 +24,7 @@ from scipy import stats
 __all__ = [
     "CheckContext",
     "Verdict",
+    "combine_verdicts",
     "expectation_verdict",
     "fit_slope",
     "get_check",
@@ -168,6 +169,32 @@ def expectation_verdict(claim_id: str, df: pd.DataFrame, measured: str, bound: s
             + ("every seed mean within the bound" if ok else f"{n_bad} configs exceed it at 95%"))
     return Verdict(claim_id, float(worst["mean"]), float(worst["bound"]), ok,
                    f"{detail}; {note}" if detail else note, df)
+
+
+def combine_verdicts(claim_id: str, parts: Sequence[tuple[str, Verdict]], *, data: pd.DataFrame | None = None,
+                     note: str = "", headline: Literal["first", "tightest"] = "first") -> Verdict:
+    """One verdict from named parts of a claim's check: it holds iff every part holds.
+
+    measured/bound is that of the failing part with the largest measured/bound when one fails; otherwise
+    that of the first part (``headline="first"``: the claim's main inequality, listed first) or of the part
+    using most of its bound (``headline="tightest"``). The detail lists every part as
+    ``[name] measured vs bound (holds|FAILS): detail``, after ``note``; ``data`` defaults to the parts'
+    tables stacked with a ``part`` column.
+    """
+    def excess(v: Verdict) -> float:
+        return v.tightness if math.isfinite(v.tightness) else -math.inf
+
+    failing = [v for _, v in parts if not v.holds]
+    if failing:
+        worst = max(failing, key=lambda v: v.tightness if math.isfinite(v.tightness) else math.inf)
+    else:
+        worst = parts[0][1] if headline == "first" else max((v for _, v in parts), key=excess)
+    detail = "; ".join(f"[{name}] {v.measured:.4g} vs {v.bound:.4g} ({v.status}): {v.detail}" for name, v in parts)
+    if note:
+        detail = f"{note}; {detail}"
+    if data is None:
+        data = pd.concat([v.data.assign(part=name) for name, v in parts], ignore_index=True)
+    return Verdict(claim_id, worst.measured, worst.bound, not failing, detail, data)
 
 
 def fit_slope(x: np.ndarray, y: np.ndarray) -> float:

@@ -79,11 +79,12 @@ def format_table(table: pd.DataFrame) -> str:
     def num(x: float) -> str:
         return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
 
-    header = f"{'claim':<30} {'bound':>11} {'measured':>11} {'tightness':>9}  {'verdict':<7} {'time':>7}"
+    width = max([30, *(len(c) for c in table["claim"])])
+    header = f"{'claim':<{width}} {'bound':>11} {'measured':>11} {'tightness':>9}  {'verdict':<7} {'time':>7}"
     lines = [header, "-" * len(header)]
     for r in table.itertuples(index=False):
         verdict = r.verdict + ("*" if r.expected == "fails" else "")
-        lines.append(f"{r.claim:<30} {num(r.bound):>11} {num(r.measured):>11} "
+        lines.append(f"{r.claim:<{width}} {num(r.bound):>11} {num(r.measured):>11} "
                      f"{num(r.tightness):>9}  {verdict:<7} {r.seconds:>6.1f}s")
     return "\n".join(lines)
 

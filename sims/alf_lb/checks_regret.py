@@ -18,7 +18,6 @@ and ``full`` (T = 2^17, 20 seeds).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,7 @@ from sims.alf_lb.streams import popularity_scores
 from sims.checks import (
     CheckContext,
     Verdict,
+    combine_verdicts,
     expectation_verdict,
     fit_slope,
     per_run_verdict,
@@ -85,21 +85,6 @@ def _sweep(ctx: CheckContext, configs: list[dict[str, Any]], seeds: int) -> pd.D
 def _z(rows: int) -> float:
     """Two-sided normal quantile of one of ``rows`` comparisons at family level FAMILY_ALPHA."""
     return float(stats.norm.ppf(1.0 - FAMILY_ALPHA / (2.0 * rows)))
-
-
-def _combine(claim_id: str, parts: Sequence[tuple[str, Verdict]], data: pd.DataFrame | None = None) -> Verdict:
-    """One verdict from several: holds iff all hold; measured/bound of the part using most of its bound.
-
-    ``data`` defaults to the parts' tables stacked with a ``part`` column.
-    """
-    def tight(v: Verdict) -> float:
-        return math.inf if not v.holds else (v.tightness if math.isfinite(v.tightness) else -math.inf)
-
-    worst = max((v for _, v in parts), key=tight)
-    detail = "; ".join(f"[{name}] {v.measured:.3g} vs {v.bound:.3g}: {v.detail}" for name, v in parts)
-    if data is None:
-        data = pd.concat([v.data.assign(part=name) for name, v in parts], ignore_index=True)
-    return Verdict(claim_id, worst.measured, worst.bound, all(v.holds for _, v in parts), detail, data)
 
 
 def _plane_direction(E: int, rng: np.random.Generator) -> np.ndarray:
@@ -193,7 +178,7 @@ def check_stochastic_gradient(ctx: CheckContext) -> Verdict:
     mc["band"] = z * mc["se"]
     unbiased = per_run_verdict("alf_lb.stochastic_gradient", mc, "err", "band",
                                f"|mean g − ∇F(p)| vs {z:.2f}·ŝ/√M, M = {M} batches of {n} tokens")
-    return _combine("alf_lb.stochastic_gradient",
+    return combine_verdicts("alf_lb.stochastic_gradient",
                     [("‖g‖² ≤ G², runs", per_run), ("‖g‖² ≤ K(1−K/E), routed", general_v),
                      ("𝔼[g|p] = ∇F(p)", unbiased)])
 
@@ -256,7 +241,7 @@ def check_gumbel_testbed(ctx: CheckContext) -> Verdict:
     chi = pd.DataFrame(chi_rows)
     chi["critical"] = stats.chi2.ppf(1.0 - FAMILY_ALPHA / tests, chi["dof"])
     ident = pd.DataFrame(id_rows)
-    return _combine("alf_lb.gumbel_testbed", [
+    return combine_verdicts("alf_lb.gumbel_testbed", [
         ("F by Monte Carlo", per_run_verdict("alf_lb.gumbel_testbed", mc, "err", "band",
                                              f"|mean f − F(p)| vs {z:.2f}·ŝ/√M, M = {M} batches of {n}")),
         ("top-1 ~ softmax(a − p)", per_run_verdict("alf_lb.gumbel_testbed", chi, "chi2", "critical",
@@ -328,7 +313,7 @@ def check_strong_convexity(ctx: CheckContext) -> Verdict:
     df["one"] = 1.0
     note = f"{len(df)} iterates" + (f" ({skipped} with min q < 1e-6 left out)" if skipped else "")
     v = "alf_lb.strong_convexity"
-    return _combine(v, [
+    return combine_verdicts(v, [
         ("λ_min ≥ e^{−2R_t}/E", per_run_verdict(v, df, "modulus_ratio", "one",
                                                 f"(e^{{−2‖p_t − p*‖∞}}/E)/λ_min on 1^⊥, {note}")),
         ("λ_min ≥ min q", per_run_verdict(v, df, "interlacing", "one", "(min q)/λ_min")),

@@ -42,7 +42,15 @@ from joblib import Parallel, delayed
 from scipy import stats
 
 import solvers.ef21 as se
-from sims.checks import FLOAT_SLACK, CheckContext, Verdict, expectation_verdict, per_run_verdict, register_check
+from sims.checks import (
+    FLOAT_SLACK,
+    CheckContext,
+    Verdict,
+    combine_verdicts,
+    expectation_verdict,
+    per_run_verdict,
+    register_check,
+)
 from sims.ef21 import experiments as ex
 from sims.runner import checkpoints, derive_seed
 from theory import ef21 as th
@@ -75,19 +83,6 @@ _U = float(np.finfo(float).eps)
 
 
 # ---------------------------------------------------------------------------------------- helpers
-def _combine(claim_id: str, parts: Sequence[tuple[str, Verdict]]) -> Verdict:
-    """One verdict from parts: holds iff all hold; measured/bound of the part using most of its bound."""
-    def tight(v: Verdict) -> float:
-        if not v.holds:
-            return math.inf
-        return v.tightness if math.isfinite(v.tightness) else -math.inf
-
-    worst = max((v for _, v in parts), key=tight)
-    detail = "; ".join(f"[{name}] {v.measured:.4g} vs {v.bound:.4g}: {v.detail}" for name, v in parts)
-    data = pd.concat([v.data.assign(part=name) for name, v in parts], ignore_index=True)
-    return Verdict(claim_id, worst.measured, worst.bound, all(v.holds for _, v in parts), detail, data)
-
-
 def _map_runs(ctx: CheckContext, func: Callable[[dict[str, Any], np.random.Generator], pd.DataFrame],
               configs: Sequence[dict[str, Any]], seeds: int) -> pd.DataFrame:
     """``func(config, rng)`` on every config and seed index, with the runner's seeds; stacked rows.
@@ -212,7 +207,7 @@ def _randk_enumeration_part(ctx: CheckContext) -> Verdict:
                             "RandK exact E‖C(v) − v‖²/((1 − α)‖v‖²) by enumeration")
     ident = per_run_verdict("ef21.compressor_contraction", df, "identity_err", "tol",
                             "enumeration = (1 − K/d)‖v‖² or (d/K − 1)‖v‖² = randk_expected_error")
-    return _combine("ef21.compressor_contraction", [("enumeration", ratio), ("identities", ident)])
+    return combine_verdicts("ef21.compressor_contraction", [("enumeration", ratio), ("identities", ident)])
 
 
 def _randk_mc_part(ctx: CheckContext) -> Verdict:
@@ -247,7 +242,7 @@ def _randk_mc_part(ctx: CheckContext) -> Verdict:
 @register_check("ef21.compressor_contraction")
 def check_compressor_contraction(ctx: CheckContext) -> Verdict:
     """Claim 1: TopK on every test vector; RandK by enumeration and Monte Carlo."""
-    return _combine("ef21.compressor_contraction", [("TopK", _topk_part(ctx)),
+    return combine_verdicts("ef21.compressor_contraction", [("TopK", _topk_part(ctx)),
                                                     ("RandK exact", _randk_enumeration_part(ctx)),
                                                     ("RandK MC", _randk_mc_part(ctx))])
 
@@ -448,7 +443,7 @@ def _randk_part(ctx: CheckContext) -> Verdict:
 def check_nonconvex_rate(ctx: CheckContext) -> Verdict:
     """Claim 4: EF21, γ = γ_QM, G^0; TopK (Top1 and a larger K, g_i^0 ∈ {∇f_i(x^0), 0}) on every run and
     every T; RandK on the seed mean (one-sided 95%), since its bound is in expectation."""
-    return _combine("ef21.nonconvex_rate", [
+    return combine_verdicts("ef21.nonconvex_rate", [
         ("TopK, per run", _rate_check(ctx, "ef21.nonconvex_rate", "ef21", "qm", "EF21, γ_QM, G^0")),
         ("RandK, seed mean", _randk_part(ctx))])
 

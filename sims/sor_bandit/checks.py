@@ -23,7 +23,6 @@ pure functions of (variance, T, seed, grid) and cached in the process.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sims.checks import CheckContext, Verdict
+from sims.checks import CheckContext, Verdict, combine_verdicts
 from sims.runner import derive_seed
 from sims.sor_bandit.experiments import (
     StreamTheory,
@@ -150,21 +149,5 @@ def identity_rows(label: str, error: np.ndarray | float, tol: float, **columns: 
 
 def combine(claim_id: str, parts: Sequence[tuple[str, Verdict]], data: pd.DataFrame | None = None,
             note: str = "") -> Verdict:
-    """One verdict from several: holds iff all hold.
-
-    measured/bound is that of the first part (the claim's main inequality) when every part holds, else that of
-    the failing part with the largest measured/bound. ``data`` defaults to the parts' tables stacked with a
-    ``part`` column.
-    """
-
-    def excess(v: Verdict) -> float:
-        return v.tightness if math.isfinite(v.tightness) else math.inf
-
-    failing = [v for _, v in parts if not v.holds]
-    worst = max(failing, key=excess) if failing else parts[0][1]
-    detail = "; ".join(f"[{name}] {v.measured:.4g} vs {v.bound:.4g} ({v.status}): {v.detail}" for name, v in parts)
-    if note:
-        detail = f"{note}; {detail}"
-    if data is None:
-        data = pd.concat([v.data.assign(part=name) for name, v in parts], ignore_index=True)
-    return Verdict(claim_id, worst.measured, worst.bound, all(v.holds for _, v in parts), detail, data)
+    """:func:`sims.checks.combine_verdicts` with the claim's main inequality (the first part) as headline."""
+    return combine_verdicts(claim_id, parts, data=data, note=note)
