@@ -441,3 +441,19 @@ def test_claims_registered_with_kinds() -> None:
         assert all(callable(f) for f in c.bounds)
     assert th.forward_error_bound in get_claim("matrix_completion.forward_error").bounds
     assert th.incoherence_perturbation_bound in get_claim("matrix_completion.incoherence_perturbation").bounds
+
+
+def test_solver_diagnostics_agree_with_the_theory_definitions() -> None:
+    """solvers.matrix_completion keeps its own μ, dist and relF (solvers import nothing of ours): same values."""
+    import solvers.matrix_completion as smc
+
+    rng = np.random.default_rng(3)
+    m, n, k = 60, 45, 4
+    U = np.linalg.qr(rng.standard_normal((m, k)))[0]
+    W = np.linalg.qr(U + 1e-3 * rng.standard_normal((m, k)))[0]
+    V = np.linalg.qr(rng.standard_normal((n, k)))[0]
+    s = np.array([3.0, 2.0, 1.5, 1.0])
+    F, G = rng.standard_normal((m, k)), rng.standard_normal((n, k))
+    assert smc.coherence(U) == pytest.approx(th.incoherence(U), rel=1e-14)
+    assert smc.subspace_dist(U, W) == pytest.approx(th.subspace_distance(U, W), rel=1e-12)
+    assert smc.rel_error(F, G, smc.Truth(U, V, s)) == pytest.approx(th.relative_error_factors(F, G, U, s, V), rel=1e-12)
