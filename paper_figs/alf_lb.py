@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,7 @@ from scipy import stats
 import sims.alf_lb  # registers the experiments of the topic
 import sims.alf_lb.balance  # noqa: F401  (registers stream_balance, batch_size, tradeoff, specialisation)
 from paper_figs import FigureSpec
-from paper_figs.layout import axis_ref, finish, log_ticks
+from paper_figs.layout import axis_ref, finish, fmt_power, fmt_slope, log_ticks, rgba
 from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.checks import fit_slope
 from theory import alf_lb as th
@@ -88,6 +89,10 @@ __all__ = [
     "f7_sweep",
     "run",
 ]
+
+
+#: Numbers in labels: exact powers of ten as 10ᵉ (below=-2, above=2).
+_fmt = partial(fmt_power, below=-2, above=2)
 
 #: The experiment (of topic ``alf_lb``) behind each figure.
 EXPERIMENTS: dict[str, str] = {"F1": "gumbel_regret", "F2": "stream_balance", "F3": "fixed_batch",
@@ -264,29 +269,6 @@ def _seeds(df: pd.DataFrame) -> str:
     return f"{k} seed" + ("s" if k != 1 else "")
 
 
-def _rgba(color: str, alpha: float) -> str:
-    c = color.lstrip("#")
-    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def _fmt_slope(s: float) -> str:
-    if not math.isfinite(s):
-        return "n/a"
-    return "0.00" if abs(s) < 0.005 else f"{s:.2f}"
-
-
-def _fmt(x: float) -> str:
-    """A step size or coefficient in short form: 1e-3 → 10⁻³, 0.5 → 0.5."""
-    if x == 0:
-        return "0"
-    e = math.log10(abs(x))
-    if abs(e - round(e)) < 1e-9 and abs(e) >= 2:
-        sup = str(round(e)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        return f"10{sup}"
-    return f"{x:g}"
-
-
 def _log_range(values: np.ndarray, pad: float = 0.12) -> list[float] | None:
     """A log-axis range (in decades) around the positive ``values``: the curves, not their CI bands.
 
@@ -312,7 +294,7 @@ def _band(fig: go.Figure, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, color: 
     """A filled 95% CI band (no legend entry, no hover) in the colour of its curve."""
     x, lo, hi = (np.asarray(a, float) for a in (x, lo, hi))
     fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), mode="lines",
-                             fill="toself", fillcolor=_rgba(color, 0.1), line={"width": 0}, hoverinfo="skip",
+                             fill="toself", fillcolor=rgba(color, 0.1), line={"width": 0}, hoverinfo="skip",
                              showlegend=False, legendgroup=group, name=f"{name} · 95% CI"), row=row, col=col)
 
 
@@ -426,7 +408,7 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
         expo = info[lab][1]
         slope = _upper_half_slope(T, s["mean"].to_numpy())
         theory = "log T" if expo == 0 else f"T<sup>{expo:g}</sup>"
-        name = f"{lab}: slope {_fmt_slope(slope)} (claim 10: {theory})"
+        name = f"{lab}: slope {fmt_slope(slope)} (claim 10: {theory})"
         projected = lab.endswith(", projected")
         color = color_of[lab]
         positives.append(s["mean"].to_numpy()[s["mean"].to_numpy() > 0])

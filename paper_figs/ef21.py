@@ -61,7 +61,7 @@ from scipy import stats
 
 import sims.ef21.experiments  # noqa: F401  (registers the experiments of the topic)
 from paper_figs import FigureSpec
-from paper_figs.layout import axis_ref, finish, log_ticks
+from paper_figs.layout import axis_ref, finish, fmt_power, half_width, log_ticks, rgba
 from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.ef21.experiments import MULTIPLIERS
 
@@ -200,15 +200,6 @@ def f5_sweep(scale: str = "quick") -> Sweep:
 
 
 # ------------------------------------------------------------------------------------- helpers
-def _half_width(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """95% Student-t half-width of the mean along ``axis`` (0 with one value)."""
-    v = np.asarray(values, float)
-    n = v.shape[axis]
-    if n < 2:
-        return np.zeros(np.delete(v.shape, axis))
-    return stats.t.ppf(0.975, n - 1) * np.std(v, axis=axis, ddof=1) / math.sqrt(n)
-
-
 def _summary(df: pd.DataFrame, by: str | list[str], value: str) -> pd.DataFrame:
     """Seed mean, 95% Student-t half-width and count of ``value`` per ``by`` (NaNs left out)."""
     g = df.groupby(by, sort=True)[value]
@@ -268,26 +259,9 @@ def _seed_curve(sub: pd.DataFrame, value: str, *, first: int = 0) -> pd.DataFram
     end = min(r[-1] for r, _ in runs)
     grid = np.unique(np.concatenate([r[r <= end] for r, _ in runs]))
     logs = np.vstack([np.interp(grid, r, np.log(np.maximum(v, _TINY))) for r, v in runs])
-    m, h = logs.mean(axis=0), _half_width(logs)
+    m, h = logs.mean(axis=0), half_width(logs)
     return pd.DataFrame({"round": grid, "mean": np.exp(m), "lo": np.exp(m - h), "hi": np.exp(m + h),
                          "n": len(runs)})
-
-
-def _rgba(color: str, alpha: float) -> str:
-    c = color.lstrip("#")
-    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def _fmt(x: float) -> str:
-    """A number in short form: 1e-4 → 10⁻⁴, 0.5 → 0.5, 100 → 100."""
-    if x == 0:
-        return "0"
-    e = math.log10(abs(x))
-    if abs(e - round(e)) < 1e-9 and (e <= -2 or e >= 4):
-        sup = str(round(e)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        return f"10{sup}"
-    return f"{x:g}"
 
 
 def _log_range(values: Sequence[np.ndarray] | np.ndarray, pad: float = 0.15) -> list[float] | None:
@@ -307,7 +281,7 @@ def _band(fig: go.Figure, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, color: 
     if not np.any(hi > lo):
         return
     fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), mode="lines",
-                             fill="toself", fillcolor=_rgba(color, 0.1), line={"width": 0}, hoverinfo="skip",
+                             fill="toself", fillcolor=rgba(color, 0.1), line={"width": 0}, hoverinfo="skip",
                              showlegend=False, legendgroup=group, name=f"{name} · 95% CI"), row=row, col=col)
 
 
@@ -369,7 +343,7 @@ def _zeta_title(df: pd.DataFrame, zeta: float) -> str:
     sub = df[df["heterogeneity"] == zeta]
     keys = [k for k in _RUN_KEYS if k in sub and sub[k].notna().any()]
     H = float(sub.groupby(keys, dropna=False)["H"].first().mean())
-    return f"ζ = {_fmt(zeta)}: H = L<sub>QM</sub>/L<sub>AM</sub> = {H:.3g}"
+    return f"ζ = {fmt_power(zeta)}: H = L<sub>QM</sub>/L<sub>AM</sub> = {H:.3g}"
 
 
 def _methods(df: pd.DataFrame) -> list[str]:
@@ -526,7 +500,7 @@ def f1_grad_vs_rounds(df: pd.DataFrame) -> go.Figure:
         rounds_a: list[np.ndarray] = []
         drawn = _draw_methods(fig, th_rows, _methods(th_rows), row=i, col=1, showlegend=i == 1, label=theory_label,
                               values=values, xs_out=rounds_a, first=1)
-        notes.append(f"ζ = {_fmt(z)}: " + ", ".join(drawn))
+        notes.append(f"ζ = {fmt_power(z)}: " + ", ".join(drawn))
         ef = th_rows[(th_rows["method"] == "ef21") & (th_rows["claim"] == "ef21.nonconvex_rate")]
         if not ef.empty and ef["bound"].notna().any():
             b = _seed_curve(ef, "bound", first=1)
@@ -534,7 +508,7 @@ def f1_grad_vs_rounds(df: pd.DataFrame) -> go.Figure:
             _curve(fig, b, name="EF21 claim-4 bound on (1/T)Σ<sub>t<T</sub>‖∇f(x<sup>t</sup>)‖²", color=COLORS["ef21"],
                    group="bound", row=i, col=1, showlegend=i == 1, dash="dash", hover="T", band=False)
             ratio = max(float(np.nanmax((g["avg_grad_sq"] / g["bound"]).to_numpy(float))) for g in _runs(ef))
-            bound_notes.append(f"ζ = {_fmt(z)}: {ratio:.3g}" + ("" if ratio <= 1 else " (EXCEEDS THE BOUND)"))
+            bound_notes.append(f"ζ = {fmt_power(z)}: {ratio:.3g}" + ("" if ratio <= 1 else " (EXCEEDS THE BOUND)"))
         _log_axis(fig, values, row=i, col=1, title="‖∇f(x<sup>t</sup>)‖²")
         _log_axis(fig, rounds_a, axis="x", row=i, col=1, title="round t", fit=False)
         # (b) the best multiple per method, in the method's colour (the multiples are listed in the panel)
@@ -559,11 +533,11 @@ def f1_grad_vs_rounds(df: pd.DataFrame) -> go.Figure:
         fig.add_annotation(text="best multiple<br>" + "<br>".join(inside), xref=f"{xref} domain",
                            yref=f"{yref} domain", x=0.99, y=0.98, xanchor="right", yanchor="top", showarrow=False,
                            align="left", font={"size": 10}, bgcolor="rgba(255,255,255,0.8)")
-        choice_notes.append(f"ζ = {_fmt(z)}: " + "; ".join(parts))
+        choice_notes.append(f"ζ = {fmt_power(z)}: " + "; ".join(parts))
         _log_axis(fig, values_b, row=i, col=2, title="‖∇f(x<sup>t</sup>)‖²")
         _log_axis(fig, rounds_b, axis="x", row=i, col=2, title="round t", fit=False)
     T = int(df["T"].max()) if "T" in df else int(df["round"].max())
-    tol = f"{_fmt(float(df['tol'].iloc[0]))}" if "tol" in df and pd.notna(df["tol"].iloc[0]) else "tol"
+    tol = f"{fmt_power(float(df['tol'].iloc[0]))}" if "tol" in df and pd.notna(df["tol"].iloc[0]) else "tol"
     finish(fig, "F1 · ‖∇f(x<sup>t</sup>)‖² against rounds: GD, EF14, EF21, EF21-W and EControl",
            width=1250, plot_height=330 * len(zetas), legend_rows=2, top=100,
            caption=(f"{_task_text(first)}. Geometric means over {_seeds(df)} with 95% Student-t bands on the mean "
@@ -661,7 +635,7 @@ def f2_grad_vs_bits(df: pd.DataFrame) -> go.Figure:
                     if math.isfinite(b):
                         cost.append(f"{METHOD_LABELS[m]} ×{float(c['step_multiplier'].iloc[0]):g}: {b:.0f}")
                 name = "values only" if column == "bits_values" else "values + indices"
-                notes.append(f"ζ = {_fmt(z)}, {name}: " + (", ".join(cost) if cost else "no method at the target"))
+                notes.append(f"ζ = {fmt_power(z)}, {name}: " + (", ".join(cost) if cost else "no method at the target"))
     if tuned:  # a legend key for the dotted theory-step curves
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="dotted: the same method at its theory step",
                                  line={"color": THEORY_COLOR, "dash": "dot", "width": 1.2}, hoverinfo="skip"),
@@ -750,13 +724,13 @@ def f3_speedup(df: pd.DataFrame) -> go.Figure:
                      title_text="speed-up in rounds to the target (the same in bits)")
     missed = df[~df["_both"]]
     miss = (f"{len(missed)} of {len(df)} (ζ, seed) runs did not reach the target within T and are left out "
-            f"(ζ ∈ {{{', '.join(_fmt(z) for z in sorted(set(missed['zeta'])))}}})" if len(missed)
+            f"(ζ ∈ {{{', '.join(fmt_power(z) for z in sorted(set(missed['zeta'])))}}})" if len(missed)
             else "every run reached the target")
     rel = meas["mean"].to_numpy() / pred.set_index("zeta").loc[meas["zeta"], "mean"].to_numpy() if len(meas) else []
     track = (f"measured/S<sub>pred</sub> per ζ lies in [{np.min(rel):.4f}, {np.max(rel):.4f}]" if len(rel)
              else "no ratio was measured")
     first = df.iloc[0]
-    target = _fmt(float(first["target"])) if "target" in df else "target"
+    target = fmt_power(float(first["target"])) if "target" in df else "target"
     T = f", T = {int(first['T'])}" if "T" in df else ""
     n = int(first["clients"]) if "clients" in df else round(sqrt_n**2)
     finish(fig, "F3 · speed-up of EF21-W (γ<sub>AM</sub>) over EF21 (γ<sub>QM</sub>) against heterogeneity",
@@ -764,7 +738,8 @@ def f3_speedup(df: pd.DataFrame) -> go.Figure:
            caption=(f"Rounds to ‖∇f‖² ≤ {target}·‖∇f(x⁰)‖² of EF21 at γ<sub>QM</sub> over those of EF21-W at "
                     f"γ<sub>AM</sub> (Top{int(first.get('k', 1))}, g<sub>i</sub><sup>0</sup> = ∇f<sub>i</sub>(x⁰)"
                     f"{T}); n = {n} clients, one dominant client s₁ = 1 + ζ, ζ ∈ "
-                    f"{{{', '.join(_fmt(z) for z in sorted(set(df['zeta'])))}}}; each ζ scales the same data, split "
+                    f"{{{', '.join(fmt_power(z) for z in sorted(set(df['zeta'])))}}}; each ζ scales the same data, "
+                    f"split "
                     f"and x⁰ of a seed. Seed means over {_seeds(df)} with 95% Student-t bars in both coordinates. "
                     "Both methods send k values per round, so the ratio is the same in bits. S<sub>pred</sub> is a "
                     "ratio of upper bounds, not a guarantee; it lies in [1, H] and tends to H as ξ grows. "
@@ -838,7 +813,8 @@ def f4_claim_check(df: pd.DataFrame) -> go.Figure:
     H = float(df["H"].mean()) if "H" in df else math.nan
     finish(fig, "F4 · claims 4-6 per run: the running average of ‖∇f(x<sup>t</sup>)‖² against its bound",
            width=1300, plot_height=420, legend_rows=2,
-           caption=(f"{_task_text(first)}, ζ = {_fmt(zeta)} (H = {H:.3g}), theory steps. Solid: the running average "
+           caption=(f"{_task_text(first)}, ζ = {fmt_power(zeta)} (H = {H:.3g}), theory steps. Solid: the running "
+                    "average "
                     "(1/T)Σ<sub>t<T</sub>‖∇f(x<sup>t</sup>)‖²; dashed: its bound 2(f(x⁰) − f<sub>low</sub>)/(γT) + "
                     "E⁰/(θT), f<sub>low</sub> = 0, with E⁰ = G⁰ = (1/n)Σ‖g<sub>i</sub><sup>0</sup> − "
                     "∇f<sub>i</sub>(x⁰)‖² (claim 4), G<sub>W</sub><sup>0</sup> = "

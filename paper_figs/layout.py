@@ -7,8 +7,9 @@ import re
 
 import numpy as np
 import plotly.graph_objects as go
+from scipy import stats
 
-__all__ = ["axis_ref", "finish", "log_ticks", "wrap"]
+__all__ = ["axis_ref", "finish", "fmt_power", "fmt_slope", "half_width", "log_ticks", "rgba", "wrap"]
 
 
 def axis_ref(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
@@ -66,3 +67,40 @@ def log_ticks(values: np.ndarray) -> tuple[list[float], list[str]]:
     pad = 1.15
     vals = [x for x in vals if lo / pad <= x <= hi * pad]
     return vals, [f"{x:g}" for x in vals]
+
+
+def rgba(color: str, alpha: float) -> str:
+    """'#rrggbb' as 'rgba(r,g,b,alpha)' (for translucent confidence bands)."""
+    c = color.lstrip("#")
+    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def fmt_slope(s: float) -> str:
+    """A fitted slope with two decimals ('n/a' when not finite)."""
+    if not math.isfinite(s):
+        return "n/a"
+    return "0.00" if abs(s) < 0.005 else f"{s:.2f}"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fmt_power(x: float, *, below: int = -2, above: int = 4) -> str:
+    """A number in short form: an exact power of ten 10^e with e ≤ ``below`` or e ≥ ``above`` as 10ᵉ
+    (1e-4 → 10⁻⁴), anything else as ``f"{x:g}"`` (0.5 → 0.5, 100 → 100)."""
+    if x == 0:
+        return "0"
+    e = math.log10(abs(x))
+    if abs(e - round(e)) < 1e-9 and (e <= below or e >= above):
+        return "10" + str(round(e)).translate(_SUPERSCRIPT)
+    return f"{x:g}"
+
+
+def half_width(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """95% Student-t half-width of the mean along ``axis`` (0 with one value)."""
+    v = np.asarray(values, float)
+    n = v.shape[axis]
+    if n < 2:
+        return np.zeros(np.delete(v.shape, axis))
+    return stats.t.ppf(0.975, n - 1) * np.std(v, axis=axis, ddof=1) / math.sqrt(n)

@@ -46,6 +46,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,7 @@ from scipy import stats
 
 import sims.matrix_completion.experiments as mcx
 from paper_figs import FigureSpec
-from paper_figs.layout import axis_ref, finish, log_ticks
+from paper_figs.layout import axis_ref, finish, fmt_power, half_width, log_ticks, rgba
 from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.checks import fit_slope
 from theory import matrix_completion as th
@@ -90,6 +91,10 @@ __all__ = [
     "threshold_exponent",
     "wilson",
 ]
+
+
+#: Numbers in labels: exact powers of ten as 10ᵉ (below=-3).
+_fmt = partial(fmt_power, below=-3)
 
 TOPIC = "matrix_completion"
 #: The experiment (of topic ``matrix_completion``) behind each figure.
@@ -248,19 +253,10 @@ def wilson(successes: np.ndarray | float, n: np.ndarray | float, z: float = 1.95
     return lo, hi
 
 
-def _half_width(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """95% Student-t half-width of the mean along ``axis`` (0 with one value)."""
-    v = np.asarray(values, float)
-    n = v.shape[axis]
-    if n < 2:
-        return np.zeros(np.delete(v.shape, axis))
-    return stats.t.ppf(0.975, n - 1) * np.std(v, axis=axis, ddof=1) / math.sqrt(n)
-
-
 def _geo(values: np.ndarray) -> tuple[float, float, float]:
     """Geometric mean of positive values with its 95% Student-t interval (on the logs)."""
     logs = np.log(np.maximum(np.asarray(values, float), _TINY))
-    m, h = float(logs.mean()), float(_half_width(logs))
+    m, h = float(logs.mean()), float(half_width(logs))
     return math.exp(m), math.exp(m - h), math.exp(m + h)
 
 
@@ -274,15 +270,9 @@ def _seed_curve(sub: pd.DataFrame, value: str) -> pd.DataFrame:
     grid = np.arange(end + 1, dtype=float)
     logs = np.vstack([np.interp(grid, g["round"].to_numpy(float),
                                 np.log(np.maximum(g[value].to_numpy(float), _TINY))) for g in runs])
-    m, h = logs.mean(axis=0), _half_width(logs)
+    m, h = logs.mean(axis=0), half_width(logs)
     return pd.DataFrame({"round": grid, "mean": np.exp(m), "lo": np.exp(m - h), "hi": np.exp(m + h),
                          "n": len(runs)})
-
-
-def _rgba(color: str, alpha: float) -> str:
-    c = color.lstrip("#")
-    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _hex(color: str) -> str:
@@ -293,23 +283,13 @@ def _hex(color: str) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _fmt(x: float) -> str:
-    """A number in short form: 1e-4 → 10⁻⁴, 0.5 → 0.5, 100 → 100."""
-    if x == 0:
-        return "0"
-    e = math.log10(abs(x))
-    if abs(e - round(e)) < 1e-9 and (e <= -3 or e >= 4):
-        return "10" + str(round(e)).translate(_SUP)
-    return f"{x:g}"
-
-
 def _band(fig: go.Figure, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, color: str, group: str, row: int,
           col: int) -> None:
     x, lo, hi = (np.asarray(a, float) for a in (x, lo, hi))
     if not np.any(hi > lo * (1 + 1e-12)):
         return
     fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), mode="lines",
-                             fill="toself", fillcolor=_rgba(color, 0.08), line={"width": 0}, hoverinfo="skip",
+                             fill="toself", fillcolor=rgba(color, 0.08), line={"width": 0}, hoverinfo="skip",
                              showlegend=False, legendgroup=group, name="95% CI"), row=row, col=col)
 
 
@@ -911,7 +891,7 @@ def f5_trimming(df: pd.DataFrame) -> go.Figure:
             runs = [g.sort_values("round") for _, g in sub.groupby("seed")]
             stop = min(int(g["round"].max()) for g in runs)
             mat = np.vstack([g["mu_U"].to_numpy(float)[: stop + 1] for g in runs])
-            mean, h = mat.mean(axis=0), _half_width(mat)
+            mean, h = mat.mean(axis=0), half_width(mat)
             s = pd.DataFrame({"round": np.arange(stop + 1), "mean": mean, "lo": mean - h, "hi": mean + h,
                               "n": len(runs)})
             color = TRIM_COLORS[trim]

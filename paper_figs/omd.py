@@ -47,7 +47,7 @@ from plotly.subplots import make_subplots
 from scipy import stats
 
 from paper_figs import FigureSpec
-from paper_figs.layout import axis_ref, finish, log_ticks
+from paper_figs.layout import axis_ref, finish, fmt_slope, log_ticks
 from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.checks import fit_slope
 from theory import omd as th
@@ -208,12 +208,6 @@ def _tail_slope(x: np.ndarray, y: np.ndarray, points: int = 5) -> float:
     return fit_slope(x, y)
 
 
-def _fmt_slope(s: float) -> str:
-    if not math.isfinite(s):
-        return "n/a"
-    return "0.00" if abs(s) < 0.005 else f"{s:.2f}"
-
-
 
 # ------------------------------------------------------------------------------------- F1
 def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
@@ -271,7 +265,7 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
                 clipped = y <= 0
                 n_panel_clipped += int(clipped.sum())
                 slope = _tail_slope(c["rounds"], y)
-                lines.append(f"{METHOD_LABELS[m]}: {_fmt_slope(slope)}")
+                lines.append(f"{METHOD_LABELS[m]}: {fmt_slope(slope)}")
                 note = np.where(clipped, "mean ≤ 0: drawn at the panel floor", "")
                 fig.add_trace(go.Scatter(
                     x=c["rounds"], y=np.where(clipped, floor, y), mode="lines+markers",
@@ -280,18 +274,18 @@ def f1_regret_vs_T(df: pd.DataFrame) -> go.Figure:
                     marker={"size": np.where(clipped, 9, 5),
                             "symbol": np.where(clipped, "x", "circle").tolist()},
                     customdata=np.column_stack([y, 1.96 * c["se"], c["n"], note]),
-                    hovertemplate=(f"{METHOD_LABELS[m]}, slope {_fmt_slope(slope)}<br>T = %{{x}}"
+                    hovertemplate=(f"{METHOD_LABELS[m]}, slope {fmt_slope(slope)}<br>T = %{{x}}"
                                    "<br>mean regret %{customdata[0]:.4g} ± %{customdata[1]:.2g} "
                                    "(95%, %{customdata[2]} seeds)<br>%{customdata[3]}"
                                    "<extra></extra>")), row=i, col=j)
             n_clipped += n_panel_clipped
             rate_slope = _tail_slope(rate["rounds"], rate_y)
-            lines.append(f"rate: {_fmt_slope(rate_slope)}")
+            lines.append(f"rate: {fmt_slope(rate_slope)}")
             fig.add_trace(go.Scatter(
                 x=rate["rounds"], y=rate_y, mode="lines", name=f"D(√{S2} + √{SS2})",
                 legendgroup="rate", showlegend=(i == 1 and j == 1),
                 line={"color": THEORY_COLOR, "dash": "dash", "width": 1.5},
-                hovertemplate=(f"D(√{S2} + √{SS2}), slope {_fmt_slope(rate_slope)}"
+                hovertemplate=(f"D(√{S2} + √{SS2}), slope {fmt_slope(rate_slope)}"
                                "<br>T = %{x}<br>%{y:.4g}<extra></extra>")), row=i, col=j)
             ticks = log_ticks(np.concatenate([positives, [floor] if n_panel_clipped else []]))
             fig.update_yaxes(tickvals=ticks[0], ticktext=ticks[1], row=i, col=j)

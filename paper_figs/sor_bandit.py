@@ -62,7 +62,7 @@ from scipy.ndimage import uniform_filter1d
 
 import sims.sor_bandit  # noqa: F401  (registers the experiments of the topic)
 from paper_figs import FigureSpec
-from paper_figs.layout import finish, log_ticks
+from paper_figs.layout import finish, fmt_slope, log_ticks, rgba
 from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
 from sims.checks import fit_slope
 from theory import sor_bandit as th
@@ -248,18 +248,6 @@ def _ticks(values: np.ndarray) -> tuple[list[float], list[str]]:
     return vals, [f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e4 else f"{v:g}" for v in vals]
 
 
-def _rgba(color: str, alpha: float) -> str:
-    c = color.lstrip("#")
-    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def _fmt_slope(s: float) -> str:
-    if not math.isfinite(s):
-        return "n/a"
-    return "0.00" if abs(s) < 0.005 else f"{s:.2f}"
-
-
 def _frac(x: float) -> str:
     """A reference slope as a fraction: 0.5 → ½, 2/3 → ⅔, 0.75 → ¾, 9/11 → 9/11."""
     for value, text in ((0.5, "½"), (2 / 3, "⅔"), (0.75, "¾"), (9 / 11, "9/11"), (1 / 3, "⅓"), (0.25, "¼")):
@@ -289,7 +277,7 @@ def _band(fig: go.Figure, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, color: 
     """A filled band (no legend entry, no hover) in the colour of its curve."""
     x, lo, hi = (np.asarray(a, float) for a in (x, lo, hi))
     fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), mode="lines",
-                             fill="toself", fillcolor=_rgba(color, alpha), line={"width": 0}, hoverinfo="skip",
+                             fill="toself", fillcolor=rgba(color, alpha), line={"width": 0}, hoverinfo="skip",
                              showlegend=False, legendgroup=group, name=f"{name} · 95% CI"), row=row, col=col)
 
 
@@ -610,7 +598,7 @@ def f3_regret_vs_T(df: pd.DataFrame) -> go.Figure:
         dm = sub.groupby("horizon")[["d", "m"]].first().reindex(T)
         fig.add_trace(go.Scatter(
             x=T, y=np.where(positive, mean, np.nan), mode="lines+markers", marker={"size": 6},
-            line={"color": color, "width": 2}, name=f"{label}: fitted slope {_fmt_slope(slope)}",
+            line={"color": color, "width": 2}, name=f"{label}: fitted slope {fmt_slope(slope)}",
             legendgroup=n,
             error_y={"type": "data", "array": half, "visible": True, "thickness": 1, "width": 3},
             customdata=np.column_stack([half, s["seeds"], dm["d"], dm["m"]]),
@@ -656,7 +644,7 @@ def f3_regret_vs_T(df: pd.DataFrame) -> go.Figure:
         fig.update_yaxes(type="log", title_text="regret", tickvals=ticks[0], ticktext=ticks[1],
                          range=_log_range(allv), row=row, col=col)
         verdict = "≤" if math.isfinite(slope) and slope <= ref else ">"
-        summary.append(f"{label}: slope {_fmt_slope(slope)} {verdict} {_frac(ref)}")
+        summary.append(f"{label}: slope {fmt_slope(slope)} {verdict} {_frac(ref)}")
     first = df.iloc[0]
     lattice = f"a lattice of {int(first['lattice_size'])} points" if "lattice_size" in df else "one lattice"
     finish(fig, "F3 · regret against T of Tsallis-INF, Tsallis-INF-CB and ChebCB, with the theory's reference "

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from paper_figs import export as ex
 from paper_figs import sor_bandit as pf
+from paper_figs.layout import fmt_slope
 from sims.checks import fit_slope
 from sims.runner import get_experiment, run_sweep
 from theory import sor_bandit as th
@@ -186,7 +187,7 @@ def test_f3_reference_slopes_fitted_slopes_and_bounds(tables) -> None:
         curve = _trace(fig, f"{pf.F3_LABELS[name]}: fitted slope")
         late = mean.iloc[pf._late_window(mean.index.to_numpy())]
         if (late > 0).all():
-            assert curve.name.endswith(pf._fmt_slope(fit_slope(late.index.to_numpy(float), late.to_numpy())))
+            assert curve.name.endswith(fmt_slope(fit_slope(late.index.to_numpy(float), late.to_numpy())))
     stated = _trace(fig, "Thm B.1 as stated")
     ftrl = _trace(fig, "FTRL bound at η = 1/√T")
     fixed = df[df["learner"] == "tsallis_fixed"]
@@ -332,7 +333,7 @@ def test_contour_bins_average_ranks(T: int, seed: int) -> None:
 def test_frac_and_fmt() -> None:
     assert [pf._frac(th.regret_slope(k)) for k in pf.F3_SLOPE_KEYS.values()] == ["½", "⅔", "¾", "9/11"]
     assert pf._num(134200) == "134.2k" and pf._num(2.5e6) == "2.50M" and pf._num(987.0) == "987"
-    assert pf._fmt_slope(math.nan) == "n/a"
+    assert fmt_slope(math.nan) == "n/a"
 
 
 # ------------------------------------------------------------------------------------- export
