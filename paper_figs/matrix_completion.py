@@ -528,7 +528,7 @@ def f1_phase(df: pd.DataFrame) -> go.Figure:
                 customdata=np.column_stack([g["ratio"], g["succ"], g["cnt"]]),
                 hovertemplate=("r = %{customdata[0]:g}, |Ω| ≈ %{x:.3g}<br>success %{customdata[1]:.0f}/"
                                "%{customdata[2]:.0f}<extra></extra>")), row=3, col=1)
-        fig.update_xaxes(type="log", title_text="|Ω| (seed mean)", row=3, col=1)
+        _log_axis(fig, [d["nnz"].to_numpy(float)], axis="x", row=3, col=1, title="|Ω| (seed mean)")
         fig.update_yaxes(title_text="success fraction", range=[-0.05, 1.05], row=3, col=1)
         seen = {mode: (f"|Ω| ≈ {_fmt(round(v, -1))}" if math.isfinite(v) else "never on the grid")
                 for mode, v in first_half.items()}

@@ -450,3 +450,15 @@ def test_nuclear_norm_recovers_tiny_instance():
     big, _ = incoherent(51, 20, 1, 1.0, p=0.5, seed=8)
     with pytest.raises(ValueError, match="obs must have m, n <= 50"):
         mc.nuclear_norm(big)
+
+
+def test_altmin_reports_an_iterate_that_blows_up_as_diverged():
+    """An iterate above `divergence`·‖P_Ω(M)‖_F/√p̂ stops the run as diverged, with the last factors in bounds."""
+    obs, tr = incoherent(400, 500, 5, 3.0, r=8, seed=1)
+    limit = np.linalg.norm(obs.values) / np.sqrt(obs.p_hat)
+    res = mc.altmin(obs, 5, T=40, solver="cg", truth=tr, divergence=0.5)  # ‖M‖_F ≈ limit > 0.5·limit
+    assert res.status == "diverged" and not res.ok and "0.5" in res.message
+    assert np.isfinite(res.U).all() and np.linalg.norm(res.U) <= 0.5 * limit * (1 + 1e-12)
+    assert mc.altmin(obs, 5, T=40, solver="cg", truth=tr).status == "converged"
+    with pytest.raises(ValueError, match="divergence"):
+        mc.altmin(obs, 5, divergence=0.0)

@@ -236,7 +236,7 @@ def _as_rng(rng: Any) -> np.random.Generator | None:
 def altmin(obs: Observations, k: int, *, T: int = 40, solver: str | Solver = "cg", mu: float | None = None,
            trim: Trim = "entries", split: bool = False, rng: np.random.Generator | int | None = None,
            truth: Truth | tuple | None = None, tol: float = 1e-13, patience: int | None = 5,
-           stall_rtol: float = 1e-3, backend: Backend = "auto") -> AltMinResult:
+           stall_rtol: float = 1e-3, divergence: float = 1e6, backend: Backend = "auto") -> AltMinResult:
     r"""Complete a rank-k matrix from its observed entries by (robust) alternating minimization.
 
     Parameters
@@ -267,6 +267,10 @@ def altmin(obs: Observations, k: int, *, T: int = 40, solver: str | Solver = "cg
     patience, stall_rtol
         Stop as stagnated when res_Ω has not dropped below (1 − stall_rtol)·(best so far) for
         ``patience`` consecutive rounds (None: never).
+    divergence
+        Stop as diverged when ‖X_t‖_F = ‖U_f‖_F (V orthonormal) exceeds ``divergence`` times the estimate
+        ‖P_Ω(M)‖_F/√p̂ of ‖M‖_F: an iterate that has blown up off Ω although it may still fit Ω. The last
+        factors within the limit are returned.
     backend
         ``"auto"``, ``"numba"`` or ``"xp"`` for the row solvers.
 
@@ -307,6 +311,7 @@ def altmin(obs: Observations, k: int, *, T: int = 40, solver: str | Solver = "cg
     if patience is not None:
         patience = check_int("patience", patience, 1)
     stall_rtol = check_positive("stall_rtol", stall_rtol, allow_zero=True)
+    divergence = check_positive("divergence", divergence)
     if backend not in ("auto", "numba", "xp"):
         raise ValueError(f"backend must be 'auto', 'numba' or 'xp', got {backend!r}")
 
@@ -357,6 +362,7 @@ def altmin(obs: Observations, k: int, *, T: int = 40, solver: str | Solver = "cg
         return res
 
     res = record(U, V, U, warmV)
+    norm_limit = divergence * float(xp.linalg.norm(obs.values)) / np.sqrt(obs.p_hat)
     Uf, best, stall, rounds = U, res, 0, 0
     stop = "max_rounds"
     if not np.isfinite(res):
@@ -373,7 +379,7 @@ def altmin(obs: Observations, k: int, *, T: int = 40, solver: str | Solver = "cg
                 break
             V_new, Rv = xp.linalg.qr(sv.X)
             su = solver.solve(ob, V_new, U @ Rv.T, rng=rng, backend=backend)
-            if not bool(xp.all(xp.isfinite(su.X))):
+            if not bool(xp.all(xp.isfinite(su.X))) or float(xp.linalg.norm(su.X)) > norm_limit:
                 stop = "diverged"
                 break
             flops += sv.flops + su.flops
@@ -402,7 +408,8 @@ def altmin(obs: Observations, k: int, *, T: int = 40, solver: str | Solver = "cg
     msgs = {"converged": f"res_Ω < {tol:g} after {rounds} rounds",
             "max_rounds": f"T = {T} rounds done, res_Ω = {res:.3g}",
             "stagnated": f"res_Ω stopped improving at {best:.3g} after {rounds} rounds",
-            "diverged": f"a non-finite iterate in round {rounds + 1}; the last finite factors are returned"}
+            "diverged": f"a non-finite iterate, or one above {divergence:g}·‖P_Ω(M)‖_F/√p̂ in norm, in round "
+                        f"{rounds + 1}; the last factors within the limit are returned"}
     message = msgs[stop]
     if bad_r.size or bad_c.size or r_ratio < 1:
         status = "underdetermined"
