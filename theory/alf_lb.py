@@ -203,6 +203,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import integrate, special
 
+from theory._validate import as_float as _as_float
+from theory._validate import scalar_or_array as _out
 from theory.registry import Claim, ClaimKind, register
 
 __all__ = [
@@ -232,24 +234,6 @@ RECONSTRUCTED = f"{HAN_ZHONG}; derivation in theory.alf_lb"
 
 # The bound functions below use numpy ufuncs, so they evaluate elementwise on arrays of constants
 # (one entry per run and checkpoint) as well as on scalars. Scalars come back as Python floats.
-
-
-def _out(x: np.ndarray) -> float | np.ndarray:
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
-
-
-def _as_float(name: str, x: ArrayLike, *, above: float | None = None, at_least: float | None = None,
-              why: str = "") -> np.ndarray:
-    """``x`` as a finite float array, > ``above`` and ≥ ``at_least`` where given; else ValueError."""
-    arr = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {x!r}")
-    if above is not None and np.any(arr <= above):
-        raise ValueError(f"{name} must be > {above:g}{why}, got {x!r}")
-    if at_least is not None and np.any(arr < at_least):
-        raise ValueError(f"{name} must be ≥ {at_least:g}{why}, got {x!r}")
-    return arr
 
 
 def _check_K_E(K: ArrayLike, E: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -130,6 +130,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from theory._validate import as_float as _as_float
+from theory._validate import scalar_or_array as _out
 from theory.registry import Claim, ClaimKind, register
 
 __all__ = [
@@ -166,29 +168,6 @@ DERIVED = "derivation in theory.ef21"
 
 # The functions below use numpy ufuncs, so they evaluate elementwise on arrays of constants (one entry
 # per run, step size or checkpoint) as well as on scalars. Scalars come back as Python floats.
-
-
-def _out(x: np.ndarray) -> float | np.ndarray:
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
-
-
-def _as_float(name: str, x: ArrayLike, *, above: float | None = None, at_least: float | None = None,
-              at_most: float | None = None) -> np.ndarray:
-    """``x`` as a finite float array, > ``above``, ≥ ``at_least``, ≤ ``at_most`` where given."""
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or array of real numbers, got {type(x).__name__}") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {x!r}")
-    if above is not None and np.any(arr <= above):
-        raise ValueError(f"{name} must be > {above:g}, got {x!r}")
-    if at_least is not None and np.any(arr < at_least):
-        raise ValueError(f"{name} must be ≥ {at_least:g}, got {x!r}")
-    if at_most is not None and np.any(arr > at_most):
-        raise ValueError(f"{name} must be ≤ {at_most:g}, got {x!r}")
-    return arr
 
 
 def _alpha(alpha: ArrayLike) -> np.ndarray:

@@ -156,6 +156,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from theory._validate import as_float as _as_float
+from theory._validate import scalar_or_array as _out
 from theory.registry import Claim, ClaimKind, register
 
 __all__ = [
@@ -234,31 +236,6 @@ MC2_CONTRACTION = ReconstructedConstant(0.25, note="JNS13: dist(V_{t+1}, V*) ≤
 
 
 # ---------------------------------------------------------------- helpers
-def _out(x: np.ndarray) -> float | np.ndarray:
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
-
-
-def _as_float(name: str, x: ArrayLike, *, above: float | None = None, at_least: float | None = None,
-              at_most: float | None = None, why: str = "") -> np.ndarray:
-    """``x`` as a finite float array within the given limits; else ValueError naming ``name``."""
-    if isinstance(x, bool | np.bool_):
-        raise TypeError(f"{name} must be a real number, got bool")
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or array, got {type(x).__name__}") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {x!r}")
-    if above is not None and np.any(arr <= above):
-        raise ValueError(f"{name} must be > {above:g}{why}, got {x!r}")
-    if at_least is not None and np.any(arr < at_least):
-        raise ValueError(f"{name} must be ≥ {at_least:g}{why}, got {x!r}")
-    if at_most is not None and np.any(arr > at_most):
-        raise ValueError(f"{name} must be ≤ {at_most:g}{why}, got {x!r}")
-    return arr
-
-
 def _as_count(name: str, x: ArrayLike, low: int = 1) -> np.ndarray:
     """``x`` as an array of integers ≥ ``low`` (floats with integral values are accepted)."""
     arr = _as_float(name, x, at_least=low)

@@ -181,6 +181,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from theory._validate import as_float
+from theory._validate import scalar_or_array as _out
 from theory.registry import Claim, ClaimKind, register
 
 __all__ = [
@@ -260,11 +262,6 @@ DEFAULT_EPS: float = 1e-8
 
 
 # ---------------------------------------------------------------- validation helpers
-def _out(x: ArrayLike) -> float | np.ndarray:
-    arr = np.asarray(x, dtype=float)
-    return float(arr) if arr.ndim == 0 else arr
-
-
 def _out_bool(x: ArrayLike) -> bool | np.ndarray:
     arr = np.asarray(x, dtype=bool)
     return bool(arr) if arr.ndim == 0 else arr
@@ -272,18 +269,7 @@ def _out_bool(x: ArrayLike) -> bool | np.ndarray:
 
 def _real(name: str, x: ArrayLike) -> np.ndarray:
     """``x`` as a finite float array; TypeError for non-numbers, ValueError for non-finite entries."""
-    if isinstance(x, bool | np.bool_) or isinstance(x, str | bytes):
-        raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged input and the like
-        raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}") from exc
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(f"{name} must be a real number or an array of them, got dtype {arr.dtype}")
-    arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {x!r}")
-    return arr
+    return as_float(name, x)
 
 
 def _interval(name: str, x: ArrayLike, lo: float | None, hi: float | None, *, lo_open: bool = False,
