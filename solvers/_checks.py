@@ -7,6 +7,16 @@ import math
 import numpy as np
 
 
+def check_real(name: str, value: float) -> float:
+    """Return ``value`` as a float, or raise (TypeError for a non-number or bool, ValueError if not finite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
 def check_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float, or raise if it is not finite and > 0 (>= 0 with ``allow_zero``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):

@@ -8,7 +8,7 @@ import math
 import numba
 import numpy as np
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_real
 
 __all__ = ["Learner", "as_generator", "check_context", "check_loss", "sample_index"]
 
@@ -46,12 +46,7 @@ def check_context(context: float | None, *, required: bool) -> float | None:
         if required:
             raise ValueError("context is required by a contextual learner, got None")
         return None
-    if isinstance(context, bool) or not isinstance(context, int | float | np.integer | np.floating):
-        raise TypeError(f"context must be a real number, got {type(context).__name__}")
-    context = float(context)
-    if not math.isfinite(context):
-        raise ValueError(f"context must be finite, got {context!r}")
-    return context
+    return check_real("context", context)
 
 
 @numba.njit(cache=True)

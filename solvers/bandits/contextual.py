@@ -51,20 +51,11 @@ import numba
 import numpy as np
 from scipy.optimize import lsq_linear
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_real
 from solvers.bandits._common import Learner, as_generator, check_context
 from solvers.bandits.tsallis import TsallisINF
 
 __all__ = ["BinnedContextual", "ChebCB", "box_least_squares", "chebyshev_features"]
-
-
-def _check_real(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
 
 
 class BinnedContextual:
@@ -101,7 +92,7 @@ class BinnedContextual:
                  n_arms: int | None = None, K: float | None = None,
                  rng: np.random.Generator | int | None = None) -> None:
         self.n_bins = check_int("n_bins", n_bins, 1)
-        self.low = _check_real("low", low)
+        self.low = check_real("low", low)
         self.width = check_positive("width", width)
         if n_arms is not None:
             n_arms = check_int("n_arms", n_arms, 1)
@@ -205,7 +196,7 @@ def chebyshev_features(context: float, degree: int, low: float, width: float) ->
     degree = check_int("degree", degree, 0)
     width = check_positive("width", width)
     c = check_context(context, required=True)
-    z = min(max(2.0 * (c - _check_real("low", low)) / width - 1.0, -1.0), 1.0)
+    z = min(max(2.0 * (c - check_real("low", low)) / width - 1.0, -1.0), 1.0)
     out = np.empty(degree + 1)
     _cheb_kernel(z, out)
     return out
@@ -285,7 +276,7 @@ class ChebCB(Learner):
                  approx_error: float | None = None, rng: np.random.Generator | int | None = None) -> None:
         n_arms = check_int("n_arms", n_arms, 1)
         self.degree = check_int("degree", degree, 0)
-        self.low = _check_real("low", low)
+        self.low = check_real("low", low)
         self.width = check_positive("width", width)
         K = check_positive("K", K)
         self.lipschitz = check_positive("lipschitz", lipschitz, allow_zero=True)

@@ -39,19 +39,10 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from solvers._checks import check_int
+from solvers._checks import check_int, check_real
 from solvers._xp import array_namespace, is_cupy
 
 __all__ = ["CsrData", "Operator", "Stencil5", "laplacian_2d", "prepare"]
-
-
-def _check_real(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
 
 
 def laplacian_2d(N: int, shift: float = 0.0) -> sp.csr_matrix:
@@ -70,7 +61,7 @@ def laplacian_2d(N: int, shift: float = 0.0) -> sp.csr_matrix:
         P_N = I ⊗ T + T ⊗ I + cI, T = tridiag(−1, 2, −1), lexicographic order.
     """
     N = check_int("N", N, 1)
-    shift = _check_real("shift", shift)
+    shift = check_real("shift", shift)
     T = sp.diags([-np.ones(N - 1), 2.0 * np.ones(N), -np.ones(N - 1)], [-1, 0, 1], format="csr")
     eye = sp.identity(N, format="csr")
     A = (sp.kron(eye, T) + sp.kron(T, eye) + shift * sp.identity(N * N)).tocsr()
@@ -107,18 +98,18 @@ class Stencil5:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "N", check_int("N", self.N, 1))
-        object.__setattr__(self, "center", _check_real("center", self.center))
-        object.__setattr__(self, "off", _check_real("off", self.off))
+        object.__setattr__(self, "center", check_real("center", self.center))
+        object.__setattr__(self, "off", check_real("off", self.off))
 
     @classmethod
     def laplacian(cls, N: int, shift: float = 0.0) -> Stencil5:
         """P_N + shift·I: center = 4 + shift, off = −1."""
-        return cls(N, 4.0 + _check_real("shift", shift), -1.0)
+        return cls(N, 4.0 + check_real("shift", shift), -1.0)
 
     @classmethod
     def heat(cls, N: int, r: float) -> Stencil5:
         """The Crank–Nicolson matrix I + r·P_N (r = κΔt/(2Δx²) > 0): center = 1 + 4r, off = −r."""
-        r = _check_real("r", r)
+        r = check_real("r", r)
         if r <= 0:
             raise ValueError(f"r must be > 0, got {r!r}")
         return cls(N, 1.0 + 4.0 * r, -r)
