@@ -37,6 +37,7 @@ from sims.runner import register_experiment
 from sims.sor_bandit.streams import (
     SHIFT_LOW,
     SHIFT_WIDTH,
+    HeatStream,
     LaplacianStream,
     dense_laplacian,
     heat_stream,
@@ -638,6 +639,14 @@ HEAT_DEFAULTS: dict[str, Any] = {
 }
 
 
+@lru_cache(maxsize=4)
+def _heat_problem(nx: int, T: int, grid: tuple[float, ...], eps: float, maxiter: int) -> tuple[HeatStream, CostTable]:
+    """The heat stream and its SSOR-PCG table: deterministic, so built once per process and shared by the
+    seeds, which differ only in the learners' draws."""
+    stream = heat_stream(nx, T)
+    return stream, heat_table(stream, np.asarray(grid), tol=eps, maxiter=maxiter)
+
+
 @register_experiment("sor_bandit", "heat", HEAT_DEFAULTS)
 def heat(config: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
     """F6: total SSOR-PCG iterations of each method over T heat steps at one resolution n_x.
@@ -650,10 +659,10 @@ def heat(config: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
     """
     for name in config["learners"]:
         _check_choice("learners", name, LEARNERS)
-    stream = heat_stream(check_int("nx", config["nx"], 3), check_int("T", config["T"], 1))
     fixed = np.asarray(config["fixed_omegas"], dtype=float)
-    table = heat_table(stream, merge_grids(FAITHFUL_GRID, fixed), tol=float(config["eps"]),
-                       maxiter=int(config["maxiter"]))
+    stream, table = _heat_problem(check_int("nx", config["nx"], 3), check_int("T", config["T"], 1),
+                                  tuple(merge_grids(FAITHFUL_GRID, fixed)), float(config["eps"]),
+                                  int(config["maxiter"]))
     learn = table.restrict(FAITHFUL_GRID)
     lo, hi = stream.context_range
     K = float(table.maxiter)  # a PCG count from a warm start can be 0, so the loss is the count itself
