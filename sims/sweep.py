@@ -19,6 +19,12 @@ Executors: joblib processes on the local cores (default); an existing ``dask.dis
 dask-jobqueue (``cluster="slurm"``, options from the grid file's ``slurm:`` section). Each worker runs
 one task at a time with BLAS and numba limited to ``threads`` threads, so processes × threads never
 exceeds the cores.
+
+Backends: an experiment with a GPU path takes ``backend="cupy"`` like any parameter (``--set
+backend=cupy``, or ``--backend cupy`` for every such experiment); the backend is part of each config, so it
+reaches every worker, names its own partitions, and a sweep never mixes the two. On local executors a
+backend that cannot run here is refused before any task starts; on a Dask scheduler or SLURM the workers'
+machines decide, and a task without a GPU fails with the reason.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 
 import pandas as pd
 
+from sims.backend import check_backend, check_backend_name, device_name
 from sims.runner import Experiment, get_experiment, run_one
 from sims.store import code_fingerprint, config_hash, jsonable, load_table, provenance, save_table
 
@@ -182,7 +189,7 @@ def _count(name: str, value: Any, minimum: int) -> int:
 
 def plan_sweep(topic: str, experiment: str, *, grid: Mapping[str, Any] | None = None,
                grid_file: str | Path | None = None, sets: Sequence[str] = (), seeds: int | None = None,
-               base_seed: int | None = None) -> SweepPlan:
+               base_seed: int | None = None, backend: str | None = None) -> SweepPlan:
     """The plan of a sweep: the cartesian product of the grid's values over the experiment's defaults.
 
     Parameters
@@ -199,11 +206,15 @@ def plan_sweep(topic: str, experiment: str, *, grid: Mapping[str, Any] | None = 
         ``key=v1,v2,...`` strings (values read as JSON where possible).
     seeds, base_seed
         Override the file's (default 1 seed, base seed 0).
+    backend
+        ``"numpy"`` or ``"cupy"`` for every config, if the experiment declares a ``backend`` parameter and
+        the grid does not set it (an explicit grid value wins); ignored by experiments without a GPU path.
 
     Raises
     ------
     SweepError
-        Unknown experiment or parameter, an empty grid or value list, values of the wrong type.
+        Unknown experiment, parameter or backend name, an empty grid or value list, values of the wrong
+        type.
     """
     try:
         exp = get_experiment(topic, experiment)
@@ -229,6 +240,16 @@ def plan_sweep(topic: str, experiment: str, *, grid: Mapping[str, Any] | None = 
     seeds = _count("seeds", data.get("seeds", 1) if seeds is None else seeds, 1)
     base_seed = _count("base_seed", data.get("base_seed", 0) if base_seed is None else base_seed, 0)
     configs = [exp.config(dict(zip(axes, combo, strict=True))) for combo in itertools.product(*axes.values())]
+    try:
+        if backend is not None:
+            check_backend_name(backend)
+        if exp.has_gpu_path:
+            if backend is not None and "backend" not in axes:
+                configs = [{**c, "backend": backend} for c in configs]
+            for c in configs:
+                check_backend_name(c["backend"])
+    except ValueError as err:
+        raise SweepError(f"{topic}.{experiment}: {err}") from None
     slurm = data.get("slurm") or {}
     if not isinstance(slurm, dict):
         raise SweepError("the grid file's 'slurm:' section must be a mapping of SLURMCluster options")
@@ -279,8 +300,9 @@ def run_task(topic: str, experiment: str, config: dict[str, Any], seed: int, bas
     part.mkdir(parents=True, exist_ok=True)
     final = part / f"seed={seed}.parquet"
     tmp = part / f".seed={seed}.{os.getpid()}.tmp"
+    backend = config.get("backend", "numpy")
     save_table(df, tmp, provenance(topic=topic, experiment=experiment, config=config, seed=seed,
-                                   base_seed=base_seed, backend="cpu",
+                                   base_seed=base_seed, backend=backend, device=device_name(backend),
                                    wall_time_s=time.perf_counter() - start))
     os.replace(tmp, final)
     fail.unlink(missing_ok=True)
@@ -414,11 +436,24 @@ def run_plan(plan: SweepPlan, out: str | Path, *, jobs: int = 1, scheduler: str 
         Complete the sweep already in ``out``: only tasks without a result run.
     progress
         Show a progress bar (done / total, failed, ETA).
+
+    Raises
+    ------
+    SweepError
+        Bad arguments, or an output directory that holds something else.
+    sims.backend.BackendUnavailable
+        A config asks for ``"cupy"`` on a local executor where CuPy or a GPU is missing (before any task).
     """
     if jobs < 1:
         raise SweepError(f"jobs must be >= 1, got {jobs}")
     if scheduler is not None and cluster is not None:
         raise SweepError("give either --scheduler or --cluster, not both")
+    if scheduler is None and cluster in (None, "local"):  # remote workers have their own GPUs, or none
+        for name in dict.fromkeys(c.get("backend", "numpy") for c in plan.configs):
+            try:
+                check_backend(name)
+            except ValueError as err:
+                raise SweepError(str(err)) from None
     out = Path(out)
     start = time.perf_counter()
     _prepare_out(plan, out, resume)
@@ -471,9 +506,9 @@ def load_sweep(out: str | Path) -> pd.DataFrame:
 def sweep(topic: str, experiment: str, grid: Mapping[str, Any], *, out: str | Path, seeds: int = 1,
           base_seed: int = 0, jobs: int = 1, scheduler: str | None = None, cluster: str | None = None,
           cluster_options: Mapping[str, Any] | None = None, resume: bool = False,
-          progress: bool = False) -> SweepResult:
+          progress: bool = False, backend: str | None = None) -> SweepResult:
     """Plan and run a sweep from Python (a notebook): ``sweep("omd", "regret", {"rho": [0, 1]}, out=...)``."""
-    plan = plan_sweep(topic, experiment, grid=grid, seeds=seeds, base_seed=base_seed)
+    plan = plan_sweep(topic, experiment, grid=grid, seeds=seeds, base_seed=base_seed, backend=backend)
     if cluster_options:
         plan = SweepPlan(plan.topic, plan.experiment, plan.configs, plan.seeds, plan.base_seed,
                          dict(cluster_options))

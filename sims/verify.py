@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -10,19 +11,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from sims.backend import use_backend
 from sims.checks import CheckContext, Verdict, run_check
+from sims.runner import BackendUse, record_backends
 from theory import Claim, claims, get_claim
 
-__all__ = ["VerifyResult", "select_claims", "verdict_table", "verify"]
+__all__ = ["VerifyResult", "backend_summary", "select_claims", "verdict_table", "verify"]
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """All verdicts of one ``verify`` run and its wall time."""
+    """All verdicts of one ``verify`` run, its wall time, and the backend each experiment ran on."""
 
     verdicts: list[Verdict]
     claims: list[Claim]
     seconds: float
+    backend: str | None = None
+    """The backend asked for (``--backend``), None when the configs' own were used."""
+    runs: tuple[BackendUse, ...] = ()
+    """Every experiment run (or read from the cache) by the checks, with its backend."""
 
     @property
     def ok(self) -> bool:
@@ -50,11 +57,42 @@ def select_claims(topics: Iterable[str] = (), claim_ids: Iterable[str] = ()) -> 
 
 
 def verify(selected: list[Claim], ctx: CheckContext,
-           progress: Callable[[Iterable[Claim]], Iterable[Claim]] | None = None) -> VerifyResult:
-    """Run the check of each selected claim; ``progress`` may wrap the iteration (a progress bar)."""
+           progress: Callable[[Iterable[Claim]], Iterable[Claim]] | None = None,
+           backend: str | None = None) -> VerifyResult:
+    """Run the check of each selected claim; ``progress`` may wrap the iteration (a progress bar).
+
+    ``backend`` (``"numpy"`` or ``"cupy"``) is set in the config of every experiment that declares one
+    (:func:`sims.backend.use_backend`); the others run on numpy. ``BackendUnavailable`` is raised before
+    any check runs where it cannot.
+    """
     start = time.perf_counter()
-    verdicts = [run_check(c.id, ctx) for c in (progress or iter)(selected)]
-    return VerifyResult(verdicts, selected, time.perf_counter() - start)
+    with contextlib.ExitStack() as stack:
+        if backend is not None:
+            stack.enter_context(use_backend(backend))
+        runs = stack.enter_context(record_backends())
+        verdicts = [run_check(c.id, ctx) for c in (progress or iter)(selected)]
+    return VerifyResult(verdicts, selected, time.perf_counter() - start, backend, tuple(runs))
+
+
+def backend_summary(result: VerifyResult) -> str | None:
+    """One line on where the experiments ran when a backend other than numpy was asked for, else None.
+
+    E.g. "backend cupy: 1 experiment ran on cupy (alf_lb.moe); 7 experiments have no GPU path and ran on
+    numpy; checks that run no experiment ran on numpy".
+    """
+    if result.backend in (None, "numpy"):
+        return None
+    on_gpu = sorted({f"{r.topic}.{r.experiment}" for r in result.runs if r.gpu_path and r.backend == result.backend})
+    no_path = sorted({f"{r.topic}.{r.experiment}" for r in result.runs if not r.gpu_path})
+
+    def count(names: list[str]) -> str:
+        return f"{len(names)} experiment{'s' if len(names) != 1 else ''}"
+
+    parts = [f"{count(on_gpu)} ran on {result.backend}" + (f" ({', '.join(on_gpu)})" if on_gpu else "")]
+    if no_path:
+        parts.append(f"{count(no_path)} {'have' if len(no_path) != 1 else 'has'} no GPU path and ran on numpy")
+    parts.append("checks that run no experiment ran on numpy")
+    return f"backend {result.backend}: " + "; ".join(parts)
 
 
 def verdict_table(result: VerifyResult) -> pd.DataFrame:

@@ -88,6 +88,39 @@ def test_run_without_a_gpu_backend_is_one_line_and_exit_1(capsys) -> None:
         pytest.skip("CuPy is installed: the missing-GPU message is not reachable")
 
 
+@pytest.mark.parametrize("argv", [
+    ["run", "alf_lb", "moe", "--backend", "cupy", "--set", "steps=2", "--set", "log_every=1"],
+    ["run", "omd", "regret", "--backend", "cupy", "--set", "T=64"],  # no GPU path, but cupy was asked for
+    ["sweep", "alf_lb", "moe", "--set", "steps=2", "--set", "log_every=1", "--backend", "cupy", "--no-progress"],
+    ["sweep", "alf_lb", "moe", "--set", "steps=2", "--set", "log_every=1", "--set", "backend=cupy", "--no-progress"],
+    ["verify", "--claim", "omd.regimes", "--backend", "cupy", "--no-progress"],
+    ["bench", "omd", "--backend", "cupy", "--repeats", "1"],
+])
+def test_backend_cupy_without_a_gpu_is_one_line_and_exit_1(argv, tmp_path, monkeypatch, capsys) -> None:
+    from sims.backend import gpu_available
+
+    monkeypatch.chdir(tmp_path)  # the commands write under ./boundlab-results by default
+    status = main(argv)
+    captured = capsys.readouterr()
+    if gpu_available():  # a GPU is here: the real thing runs instead
+        assert status == 0, captured.err
+        return
+    err = captured.err.strip()
+    assert status == 1, captured.out + err
+    assert "CuPy" in err and "--backend numpy" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"boundlab {argv[0]}: ")
+    assert not (tmp_path / "boundlab-results").exists()  # refused before any work
+
+
+def test_list_experiments_marks_gpu_paths(capsys) -> None:
+    assert main(["list", "--experiments"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    moe = next(line for line in lines if line.startswith("alf_lb moe "))
+    regret = next(line for line in lines if line.startswith("omd regret "))
+    assert "GPU path" in moe and "GPU path" not in regret
+    assert "experiments have a GPU path (--backend cupy)" in lines[-1]
+
+
 def test_argparse_usage_errors_exit_2() -> None:
     with pytest.raises(SystemExit) as info:
         main(["verify", "--scale", "huge"])

@@ -88,6 +88,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from sims.alf_lb.metrics import maxvio, usage_entropy
+from sims.backend import array_module  # re-exported: the namespace of config["backend"]
 from sims.runner import register_experiment
 from solvers._checks import check_int
 from solvers._xp import array_namespace, to_numpy
@@ -145,36 +146,7 @@ _GELU_A = 0.044715
 
 
 # ---------------------------------------------------------------------------------------------
-# array namespace
-
-
-def array_module(backend: str) -> ModuleType:
-    """The array namespace of ``backend``: numpy for ``"numpy"``, CuPy for ``"cupy"``.
-
-    Raises
-    ------
-    RuntimeError
-        ``"cupy"`` without an importable CuPy or without a CUDA device.
-    ValueError
-        Any other backend name.
-    """
-    if backend == "numpy":
-        return np
-    if backend == "cupy":
-        try:
-            import cupy
-        except ImportError as err:
-            raise RuntimeError("backend='cupy' needs CuPy, which is not installed here "
-                               "(pip install 'boundlab[gpu]'), or use backend='numpy'") from err
-        try:
-            devices = cupy.cuda.runtime.getDeviceCount()
-        except Exception as err:  # CUDA driver missing or broken: CuPy raises its own error types
-            raise RuntimeError(f"backend='cupy': CuPy is installed but no CUDA device is usable ({err}); "
-                               "use backend='numpy'") from err
-        if devices < 1:
-            raise RuntimeError("backend='cupy': CuPy is installed but finds no GPU; use backend='numpy'")
-        return cupy
-    raise ValueError(f"backend must be 'numpy' or 'cupy', got {backend!r}")
+# array namespace (config["backend"] -> sims.backend.array_module)
 
 
 def _single_threaded_blas(xp: ModuleType) -> contextlib.AbstractContextManager:
