@@ -2,7 +2,8 @@
 
 - :mod:`~solvers.alf_lb.routing`: biased top-K routing of a batch with loads (numba kernel; numpy/CuPy);
 - :mod:`~solvers.alf_lb.bias`: the sign and gradient bias updates with their schedules;
-- :mod:`~solvers.alf_lb.online`: causal online balancing over a stream of batches (fused kernel);
+- :mod:`~solvers.alf_lb.online`: causal online balancing over a stream of batches (fused kernel; S seeds at
+  once with :func:`run_online_batch`, on numpy or CuPy);
 - :mod:`~solvers.alf_lb.lp`: the exact assignment LP (HiGHS dual simplex), its dual D(p) and ∂D;
 - :mod:`~solvers.alf_lb.aux_loss`: the auxiliary balancing loss with micro- or global-batch counts.
 
@@ -25,10 +26,11 @@ from solvers.alf_lb.bias import (
     sign_rule,
     update,
     update_numpy,
+    update_xp,
 )
 from solvers.alf_lb.lp import AssignmentLP, dual_subgradient, dual_value, solve_assignment_lp
-from solvers.alf_lb.online import OnlineRun, run_online, run_online_numpy
-from solvers.alf_lb.routing import Routing, route, topk_insert
+from solvers.alf_lb.online import OnlineRun, run_online, run_online_batch, run_online_numpy
+from solvers.alf_lb.routing import Routing, route, route_batch, topk_insert
 
 __all__ = [
     "AssignmentLP",
@@ -48,7 +50,9 @@ __all__ = [
     "inverse_sqrt",
     "inverse_t",
     "route",
+    "route_batch",
     "run_online",
+    "run_online_batch",
     "run_online_numpy",
     "sign_rule",
     "softmax",
@@ -56,4 +60,5 @@ __all__ = [
     "topk_insert",
     "update",
     "update_numpy",
+    "update_xp",
 ]

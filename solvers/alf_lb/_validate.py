@@ -7,7 +7,7 @@ import numpy as np
 from solvers._checks import check_positive
 from solvers._xp import array_namespace
 
-__all__ = ["check_K", "check_bias", "check_capacity", "check_positive", "check_scores"]
+__all__ = ["check_K", "check_bias", "check_capacity", "check_positive", "check_score_batch", "check_scores"]
 
 
 def check_scores(scores, name: str = "scores"):
@@ -25,6 +25,28 @@ def check_scores(scores, name: str = "scores"):
     if not bool(xp.all(xp.isfinite(scores))):
         raise ValueError(f"{name} must be finite, got non-finite entries")
     return scores
+
+
+def check_score_batch(scores, name: str = "scores", ndim: int = 3):
+    """Return ``scores`` as a finite float array of ``ndim`` dimensions (numpy or CuPy, as given, C-contiguous).
+
+    ``ndim`` = 3: (seeds, tokens, experts); 4: (seeds, batches, tokens, experts). Integers, bools and
+    float16 are widened as by :func:`check_scores`.
+    """
+    xp = array_namespace(scores)
+    scores = xp.asarray(scores)
+    axes = {3: "seeds x tokens x experts", 4: "seeds x batches x tokens x experts"}[ndim]
+    if scores.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D ({axes}), got shape {scores.shape}")
+    if min(scores.shape) < 1:
+        raise ValueError(f"{name} must have every axis of length >= 1, got shape {scores.shape}")
+    if scores.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be real, got dtype {scores.dtype}")
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float32 if scores.dtype == np.float16 else np.float64)
+    if not bool(xp.all(xp.isfinite(scores))):
+        raise ValueError(f"{name} must be finite, got non-finite entries")
+    return xp.ascontiguousarray(scores)
 
 
 def check_K(K: int, E: int) -> int:

@@ -18,7 +18,9 @@ computed in integers, sign(K·n − E·c_i), so no rounding decides it; sign(0) 
 
 One numba function, :func:`bias_step`, applies an update; the batch simulators call it from their
 kernels, and :func:`update` calls it on one batch (the reference loop uses :func:`update_numpy`, the
-same arithmetic written with numpy arrays).
+same arithmetic written with numpy arrays). :func:`update_xp` is the array path of the GPU runs: the
+kernel's arithmetic in the order of the kernel (sums over experts in index order), on a bias (E,) or
+on S biases (S, E) at once, numpy or CuPy; on numpy it reproduces :func:`bias_step` bit for bit.
 
 References
 ----------
@@ -34,6 +36,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from solvers._xp import array_namespace, seqsum
 from solvers.alf_lb._validate import check_K, check_positive
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "sign_rule",
     "update",
     "update_numpy",
+    "update_xp",
 ]
 
 SIGN, GRADIENT = 0, 1
@@ -238,6 +242,63 @@ def update_numpy(rule: BiasRule, state: BiasState, loads: np.ndarray, n: int, K:
         if dist > rule.radius:
             bias = rule.anchor + (bias - rule.anchor) * (rule.radius / dist)
     return BiasState(bias, state.steps, t)
+
+
+def step_xp(rule: BiasRule, t: int, counts, n: int, K: int, steps, bias):
+    """Update number ``t`` (≥ 1) on arrays (E,) or (S, E) of the counts' namespace; returns (bias, steps).
+
+    No validation and no host read: the online runs call it once per batch with loads from the routing.
+    The arithmetic is :func:`bias_step`'s, operation for operation (η_t from the host integer t, the
+    expert sums by :func:`~solvers._xp.seqsum`).
+    """
+    xp = array_namespace(counts, bias)
+    E = counts.shape[-1]
+    if 0 <= rule.freeze_after < t:
+        return bias, steps
+    if rule.kind == SIGN:
+        sigma = xp.sign(K * n - E * counts)
+        if rule.center:
+            steps = steps + (E * sigma - sigma.sum(axis=-1, keepdims=True))
+            return (rule.u / E) * steps, steps
+        steps = steps + sigma
+        return rule.u * steps, steps
+    sched = rule.schedule
+    eta = sched.eta0 if sched.kind == CONSTANT else sched.eta0 / t if sched.kind == INVERSE_T \
+        else sched.eta0 / math.sqrt(t)
+    g = K / E - counts / n if rule.units == FRACTION else K * n / E - counts
+    delta = eta * g
+    if rule.center:
+        delta = delta - (seqsum(delta) / E)[..., None]
+    bias = bias + delta
+    if rule.radius < math.inf:
+        anchor = xp.asarray(rule.anchor)
+        diff = bias - anchor
+        dist = xp.sqrt(seqsum(diff * diff))[..., None]
+        bias = xp.where(dist > rule.radius, anchor + diff * (rule.radius / dist), bias)
+    return bias, steps
+
+
+def update_xp(rule: BiasRule, state: BiasState, loads, n: int, K: int) -> BiasState:
+    """:func:`update` on the arrays of ``loads`` (numpy or CuPy), for one bias (E,) or S biases (S, E).
+
+    ``state.bias`` and ``state.steps`` take the shape of ``loads`` (a batched state holds (S, E) arrays
+    and one update count t for all seeds). Checks the loads (shape, integers ≥ 0 summing to K·n per
+    seed; one host read), then applies :func:`step_xp`.
+    """
+    xp = array_namespace(loads, state.bias)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be an integer >= 1 (tokens in the batch), got {n!r}")
+    E = rule.anchor.shape[0]
+    check_K(K, E)
+    loads = xp.asarray(loads)
+    if loads.ndim not in (1, 2) or loads.shape[-1] != E or tuple(state.bias.shape) != tuple(loads.shape):
+        raise ValueError(f"loads must have shape ({E},) or (S, {E}), the shape of state.bias "
+                         f"{tuple(state.bias.shape)}, got {tuple(loads.shape)}")
+    if loads.dtype.kind not in "iu" or bool(xp.any(loads < 0)) or bool(xp.any(loads.sum(axis=-1) != K * n)):
+        raise ValueError(f"loads must be non-negative integer counts summing to K·n = {K * n}")
+    bias, steps = step_xp(rule, state.t + 1, loads.astype(xp.int64), n, K, xp.asarray(state.steps),
+                          xp.asarray(state.bias, dtype=float))
+    return BiasState(bias, steps, state.t + 1)
 
 
 def _check_loads(loads, E: int, n: int, K: int) -> np.ndarray:

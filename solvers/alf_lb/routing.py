@@ -19,6 +19,9 @@ Two implementations compute the same routing:
   report non-finite scores;
 - an array path (numpy reference, and the same code on CuPy arrays): a stable argsort of −(s + b).
 
+:func:`route_batch` routes S independent batches (seeds) at once, scores (S, n, E) with a bias per
+seed: the numba kernel once per seed on the CPU, or one argsort over the whole (S, n, E) array (CuPy).
+
 References
 ----------
 L. Wang, H. Gao, C. Zhao, X. Sun, D. Dai, "Auxiliary-Loss-Free Load Balancing Strategy for
@@ -36,7 +39,7 @@ from typing import Literal
 import numba
 import numpy as np
 
-from solvers._xp import array_namespace, is_cupy
+from solvers._xp import array_namespace, bincount, is_cupy
 from solvers.alf_lb._simd import W as _W
 from solvers.alf_lb._simd import (
     _popcount,
@@ -55,16 +58,16 @@ from solvers.alf_lb._simd import (
     _vsplat,
     _vstore,
 )
-from solvers.alf_lb._validate import check_bias, check_K, check_scores
+from solvers.alf_lb._validate import check_bias, check_K, check_score_batch, check_scores
 
-__all__ = ["Routing", "route", "topk_insert"]
+__all__ = ["Routing", "route", "route_batch", "topk_insert"]
 
 Backend = Literal["auto", "numba", "numpy"]
 
 
 @dataclass(frozen=True)
 class Routing:
-    """The routing of one batch.
+    """The routing of one batch (or of S batches, with a leading seed axis on every array).
 
     Attributes
     ----------
@@ -83,26 +86,24 @@ class Routing:
     @property
     def n_experts(self) -> int:
         """E."""
-        return int(self.loads.shape[0])
+        return int(self.loads.shape[-1])
 
     def gate_weights(self):
         """w_ji = s_ji / Σ_{k∈S_j} s_jk from the unbiased scores (needs positive scores, e.g. sigmoid)."""
         xp = array_namespace(self.scores)
         # summed in expert-index order, so a bias that reorders the same set gives identical weights
-        by_index = xp.take_along_axis(self.scores, xp.argsort(self.experts, axis=1), axis=1)
-        total = by_index.sum(axis=1, keepdims=True)
+        by_index = xp.take_along_axis(self.scores, xp.argsort(self.experts, axis=-1), axis=-1)
+        total = by_index.sum(axis=-1, keepdims=True)
         if not bool(xp.all(total > 0)):
             raise ValueError("scores: normalised gate weights need a positive score sum per token "
                              "(use sigmoid or softmax affinities)")
         return self.scores / total
 
     def assignment(self):
-        """The dense 0/1 assignment x ∈ {0,1}^{n×E} (int8); for small batches and tests."""
+        """The dense 0/1 assignment x ∈ {0,1}^{n×E} (int8; (S, n, E) for S batches); for small batches and tests."""
         xp = array_namespace(self.experts)
-        n = self.experts.shape[0]
-        x = xp.zeros((n, self.n_experts), dtype=xp.int8)
-        x[xp.arange(n)[:, None], self.experts] = 1
-        return x
+        hit = self.experts[..., None] == xp.arange(self.n_experts)  # (..., n, K, E)
+        return hit.any(axis=-2).astype(xp.int8)
 
 
 @numba.njit(cache=True, inline="always")
@@ -298,14 +299,23 @@ def _route_numba(scores: np.ndarray, bias: np.ndarray, K: int) -> Routing | None
 
 
 def _route_array(scores, bias, K: int) -> Routing:
-    """Reference path, numpy or CuPy: stable argsort of −(s + b); CuPy's sort is always stable."""
+    """Reference path, numpy or CuPy: stable argsort of −(s + b); CuPy's sort is always stable.
+
+    ``scores`` (n, E) with ``bias`` (E,), or (S, n, E) with ``bias`` (E,) or (S, E); the loads of seed s
+    are counted by one bincount of the experts offset by s·E (:func:`solvers._xp.bincount`: no host read).
+    """
     xp = array_namespace(scores)
-    E = scores.shape[1]
-    biased = scores + bias.astype(scores.dtype)
-    order = xp.argsort(-biased, axis=1) if is_cupy(scores) else np.argsort(-biased, axis=1, kind="stable")
-    experts = order[:, :K].astype(xp.int64)
-    chosen = xp.take_along_axis(scores, experts, axis=1)
-    loads = xp.bincount(experts.ravel(), minlength=E).astype(xp.int64)
+    E = scores.shape[-1]
+    biased = scores + bias.astype(scores.dtype)[..., None, :]
+    order = xp.argsort(-biased, axis=-1) if is_cupy(scores) else np.argsort(-biased, axis=-1, kind="stable")
+    experts = order[..., :K].astype(xp.int64)
+    chosen = xp.take_along_axis(scores, experts, axis=-1)
+    if scores.ndim == 2:
+        loads = bincount(experts.ravel(), minlength=E).astype(xp.int64)
+    else:
+        S = scores.shape[0]
+        shifted = experts + (xp.arange(S, dtype=xp.int64) * E)[:, None, None]
+        loads = bincount(shifted.ravel(), minlength=S * E).astype(xp.int64).reshape(S, E)
     return Routing(experts, chosen, loads)
 
 
@@ -362,3 +372,49 @@ def route(scores, K: int, bias=None, *, backend: Backend = "auto") -> Routing:
     if routing is None:  # a non-finite score: the validator raises the argument's error
         routing = _route_array(check_scores(scores), bias, K)
     return routing
+
+
+def route_batch(scores, K: int, bias=None, *, backend: Backend = "auto") -> Routing:
+    r"""Route S independent batches at once: scores (S, n, E), one bias per seed.
+
+    Parameters
+    ----------
+    scores
+        (S, n, E) finite router scores (numpy or CuPy): batch s is ``scores[s]``.
+    K
+        Experts per token, 1 ≤ K ≤ E.
+    bias
+        None (b = 0), (E,) shared by every seed, or (S, E): the bias of seed s.
+    backend
+        ``"numba"`` (the CPU kernel of :func:`route`, once per seed), ``"numpy"`` (one stable argsort
+        of the whole (S, n, E) array; the CuPy path) or ``"auto"`` (numba for numpy input).
+
+    Returns
+    -------
+    Routing
+        experts (S, n, K), unbiased scores (S, n, K), loads (S, E); entry s equals
+        ``route(scores[s], K, bias[s])`` exactly (same experts, ties included, in both paths).
+    """
+    scores = check_score_batch(scores)
+    S, _, E = scores.shape
+    K = check_K(K, E)
+    xp = array_namespace(scores)
+    if bias is None:
+        bias = xp.zeros((S, E))
+    else:
+        bias = xp.asarray(bias, dtype=float)
+        if bias.shape == (E,):
+            bias = xp.broadcast_to(bias, (S, E))
+        if bias.shape != (S, E):
+            raise ValueError(f"bias must have shape ({E},) or (S, E) = ({S}, {E}), got {bias.shape}")
+        if not bool(xp.all(xp.isfinite(bias))):
+            raise ValueError("bias must be finite, got non-finite entries")
+    if backend not in ("auto", "numba", "numpy"):
+        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
+    if is_cupy(scores) and backend == "numba":
+        raise ValueError("backend='numba' runs on the CPU only; CuPy scores take backend='auto'")
+    if is_cupy(scores) or backend == "numpy" or scores.dtype not in (np.float32, np.float64):
+        return _route_array(scores, bias, K)
+    parts = [_route_numba(scores[s], bias[s], K) for s in range(S)]  # finite: checked above
+    return Routing(np.stack([p.experts for p in parts]), np.stack([p.scores for p in parts]),
+                   np.stack([p.loads for p in parts]))

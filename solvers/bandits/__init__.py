@@ -4,7 +4,9 @@
 - :mod:`~solvers.bandits.exp3`: Exp3, the exponential-weights baseline;
 - :mod:`~solvers.bandits.contextual`: binned Tsallis-INF (Tsallis-INF-CB, Algorithm 5) and ChebCB
   (SquareCB with Chebyshev regression, Algorithms 3 and 7);
-- :mod:`~solvers.bandits.replay`: replay against a full-information cost table; regret helpers.
+- :mod:`~solvers.bandits.replay`: replay against a full-information cost table; regret helpers;
+- :mod:`~solvers.bandits.batched`: :func:`play_batch`, S seeds of Tsallis-INF or Exp3 replayed at once
+  (numpy or CuPy).
 
 Every learner has ``select(context=None) -> arm``, ``update(arm, loss, context=None)``,
 ``probabilities(context=None)``, ``n_arms``, ``K``, ``last_probabilities`` and ``reset(rng=None)``;
@@ -17,6 +19,7 @@ arXiv:1807.07623; Foster & Rakhlin, arXiv:2002.04926; Bubeck & Cesa-Bianchi (201
 """
 
 from solvers.bandits._common import Learner
+from solvers.bandits.batched import BanditBatch, play_batch
 from solvers.bandits.contextual import BinnedContextual, ChebCB, box_least_squares, chebyshev_features
 from solvers.bandits.exp3 import Exp3
 from solvers.bandits.replay import (
@@ -31,6 +34,7 @@ from solvers.bandits.tsallis import FAITHFUL_NEWTON_STEPS, TsallisINF, TsallisSo
 
 __all__ = [
     "FAITHFUL_NEWTON_STEPS",
+    "BanditBatch",
     "BanditRun",
     "BinnedContextual",
     "ChebCB",
@@ -43,6 +47,7 @@ __all__ = [
     "check_costs",
     "expected_regret_vs_best_fixed",
     "play",
+    "play_batch",
     "regret_vs_best_fixed",
     "regret_vs_policy",
     "tsallis_probabilities",

@@ -3,7 +3,7 @@
 Compressors (:mod:`solvers.ef21.compressors`), the problem protocol (:mod:`solvers.ef21.problem`),
 the methods as ``init`` / ``direction`` / ``update`` over a state (:mod:`solvers.ef21.methods`, fused
 numba kernels on numpy, the same array code on CuPy), and the round loop with its history and bit
-counters (:mod:`solvers.ef21.run`). Spec: ``ef21.md``.
+counters (:mod:`solvers.ef21.run`; :func:`run_batch` for S seeds at once). Spec: ``ef21.md``.
 """
 
 from solvers.ef21.compressors import (
@@ -29,7 +29,7 @@ from solvers.ef21.methods import (
     gd,
 )
 from solvers.ef21.problem import Problem
-from solvers.ef21.run import StepSizeWarning, Trajectory, bits_per_round, initial_bits, run
+from solvers.ef21.run import StepSizeWarning, Trajectory, bits_per_round, initial_bits, run, run_batch
 
 __all__ = [
     "Compressor",
@@ -56,4 +56,5 @@ __all__ = [
     "randk_error_closed_form",
     "randk_expected_error",
     "run",
+    "run_batch",
 ]

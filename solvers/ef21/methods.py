@@ -22,6 +22,14 @@ each client row once (:mod:`solvers.ef21._kernels`); other compressors, and CuPy
 path (form the compressor input, call ``compressor.compress``, update), the same code on any namespace.
 ``update_per_client`` is the plain per-client Python loop, the reference for tests and benchmarks.
 
+**Seeds.** ``init`` and ``update`` also take gradients (S, n, d) of S independent runs (seeds): the state
+then carries the seed axis first (g (S, n, d), g_mean (S, d), err (S, n); weight and scale stay (n,)),
+every client operation is row-wise so clients × seeds fold into S·n rows, and only the server sums
+Σ_i weight_i(·) are taken per seed (``weight @ C`` broadcasts over the seed axis). The fused kernels
+run once per seed on views; TopK and Identity compress the S·n rows in one call; a randomized
+compressor takes ``rng`` as a sequence of S generators and draws seed s's keys from ``rng[s]``, so seed
+s sees exactly the draws of a single run with that generator.
+
 **In place.** ``update`` overwrites the (n, d) arrays of the state it is given and returns the next
 state (which shares them); copy the state first (:func:`copy_state`) to keep the old one.
 
@@ -154,8 +162,8 @@ class Method:
     def error(self, state: Any) -> Any:
         """The estimator error of ``state``: G = Σ_i weight_i·err_i (G_W for EF21-W), NaN for GD."""
         if self.kind == "gd":
-            return state.err[0]
-        return state.weight @ state.err
+            return state.err[..., 0]
+        return state.err @ state.weight
 
 
 def copy_state(state: Any) -> Any:
@@ -167,11 +175,12 @@ def copy_state(state: Any) -> Any:
 # helpers
 
 
-def _client_array(name: str, a: Any, shape: tuple[int, int] | None = None) -> tuple[Any, Any]:
+def _client_array(name: str, a: Any, shape: tuple[int, ...] | None = None) -> tuple[Any, Any]:
     xp = array_namespace(a)
     a = xp.asarray(a, dtype=xp.float64)
-    if a.ndim != 2 or min(a.shape) < 1:
-        raise ValueError(f"{name} must be an (n, d) array of client gradients, got shape {a.shape}")
+    if a.ndim not in (2, 3) or min(a.shape) < 1:
+        raise ValueError(f"{name} must be an (n, d) array of client gradients (or (S, n, d) for S seeds), "
+                         f"got shape {a.shape}")
     if shape is not None and tuple(a.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)} (n clients, d), got {a.shape}")
     if xp is np:
@@ -184,9 +193,9 @@ def _check_grads0(grads0: Any, compressor: Compressor | None) -> tuple[Any, Any]
     if not bool(xp.all(xp.isfinite(G))):
         raise ValueError("grads0 must be finite, got non-finite entries")
     if compressor is not None:
-        alpha = compressor.alpha(G.shape[1])  # checks k <= d; raises for a non-contractive scaled RandK
+        alpha = compressor.alpha(G.shape[-1])  # checks k <= d; raises for a non-contractive scaled RandK
         if not 0 < alpha <= 1:
-            raise ValueError(f"compressor {compressor.name} must be contractive on R^{G.shape[1]}: "
+            raise ValueError(f"compressor {compressor.name} must be contractive on R^{G.shape[-1]}: "
                              f"alpha must be in (0, 1], got {alpha}")
     return xp, G
 
@@ -209,6 +218,17 @@ def _check_rng(compressor: Compressor, rng: Any) -> None:
         raise ValueError(f"rng is required by the randomized compressor {compressor.name}")
 
 
+def _seed_rng(rng: Any, s: int, S: int) -> Any:
+    """Seed s's generator from ``rng``: a sequence of S generators (a batched run), else ``rng`` itself."""
+    if isinstance(rng, list | tuple):
+        if len(rng) != S:
+            raise ValueError(f"rng must hold one generator per seed ({S}), got {len(rng)}")
+        return rng[s]
+    if S > 1 and rng is not None:
+        raise ValueError(f"rng must be a sequence of {S} generators (one per seed) for a randomized compressor")
+    return rng
+
+
 def _fused(backend: str, xp: Any, compressor: Compressor) -> bool:
     """Whether to take the fused numba kernel (numpy arrays and TopK / Identity)."""
     if backend not in ("auto", "numba", "xp"):
@@ -224,10 +244,33 @@ def _kernel_k(compressor: Compressor, d: int) -> int:
 
 
 def _compress(compressor: Compressor, U: Any, rng: Any, backend: str) -> Any:
-    """The array path's compression of every row (TopK through its argsort path when forced)."""
+    """The array path's compression of every row (TopK through its argsort path when forced).
+
+    U (S, n, d): a deterministic compressor takes the S·n rows at once; a randomized one is called once
+    per seed with that seed's generator.
+    """
+    if U.ndim == 3:
+        S, n, d = U.shape
+        if compressor.deterministic:
+            return _compress(compressor, U.reshape(S * n, d), rng, backend).reshape(S, n, d)
+        xp = array_namespace(U)
+        return xp.stack([compressor.compress(U[s], _seed_rng(rng, s, S)) for s in range(S)])
     if type(compressor) is TopK and (backend == "xp" or is_cupy(U)):
         return topk_xp(U, compressor.k)
     return compressor.compress(U, rng)
+
+
+def _per_seed(kernel: Callable[..., Any], G: Any, per_seed: tuple, shared: tuple, err: Any) -> None:
+    """Run a fused kernel on every seed's views of a batched state (or once on an unbatched one).
+
+    The kernel is called as ``kernel(G, *per_seed, *shared, err)``: ``per_seed`` are the state arrays
+    with a seed axis (written in place through the views), ``shared`` the arguments common to all seeds.
+    """
+    if G.ndim == 2:
+        kernel(G, *per_seed, *shared, err)
+        return
+    for s in range(G.shape[0]):
+        kernel(G[s], *(a[s] for a in per_seed), *shared, err[s])
 
 
 def _compress_row(compressor: Compressor, u: np.ndarray, rng: Any) -> np.ndarray:
@@ -266,15 +309,15 @@ def gd() -> Method:
 
     def init(grads0: Any, gamma: float | None = None, rng: Any = None, *, backend: Backend = "auto") -> GDState:
         xp, G = _check_grads0(grads0, None)
-        return GDState(G.mean(axis=0), xp.full(G.shape[0], xp.nan))
+        return GDState(G.mean(axis=-2), xp.full(G.shape[:-1], xp.nan))
 
     def direction(state: GDState, gamma: float) -> Any:
         return check_positive("gamma", gamma) * state.grad
 
     def update(state: GDState, grads: Any, gamma: float | None = None, rng: Any = None, *,
                backend: Backend = "auto") -> GDState:
-        _, G = _client_array("grads", grads, (state.err.shape[0], state.grad.shape[0]))
-        return GDState(G.mean(axis=0), state.err)
+        _, G = _client_array("grads", grads, (*state.err.shape, state.grad.shape[-1]))
+        return GDState(G.mean(axis=-2), state.err)
 
     def update_per_client(state: GDState, grads: Any, gamma: float | None = None, rng: Any = None) -> GDState:
         _numpy_state(state)
@@ -312,16 +355,16 @@ def _ef21_family(compressor: Compressor, init_mode: str, smoothness: np.ndarray 
 
     def init(grads0: Any, gamma: float | None = None, rng: Any = None, *, backend: Backend = "auto") -> EF21State:
         xp, G = _check_grads0(grads0, compressor)
-        n = G.shape[0]
+        n = G.shape[-2]
         weight, scale = weights(xp, n)
         target = scale[:, None] * G if weighted else G
         if init_mode == "gradient":
             g = xp.array(target, copy=True)
-            err = xp.zeros(n)
+            err = xp.zeros(G.shape[:-1])
         else:
             g = xp.zeros_like(target)
-            err = (target**2).sum(axis=1)
-        g_mean = weight @ g if weighted else g.mean(axis=0)
+            err = (target**2).sum(axis=-1)
+        g_mean = weight @ g if weighted else g.mean(axis=-2)
         return EF21State(g, g_mean, err, weight, scale)
 
     def direction(state: EF21State, gamma: float) -> Any:
@@ -331,14 +374,14 @@ def _ef21_family(compressor: Compressor, init_mode: str, smoothness: np.ndarray 
                backend: Backend = "auto") -> EF21State:
         xp, G = _client_array("grads", grads, state.g.shape)
         if _fused(backend, xp, compressor):
-            _kernels.ef21_topk(G, state.g, state.g_mean, state.scale, state.weight,
-                               _kernel_k(compressor, G.shape[1]), state.err)
+            _per_seed(_kernels.ef21_topk, G, (state.g, state.g_mean),
+                      (state.scale, state.weight, _kernel_k(compressor, G.shape[-1])), state.err)
             return state
         _check_rng(compressor, rng)
         U = (state.scale[:, None] * G if weighted else G) - state.g
         C = _compress(compressor, U, rng, backend)
         state.g[...] += C
-        return EF21State(state.g, state.g_mean + state.weight @ C, ((U - C) ** 2).sum(axis=1),
+        return EF21State(state.g, state.g_mean + state.weight @ C, ((U - C) ** 2).sum(axis=-1),
                          state.weight, state.scale)
 
     def update_per_client(state: EF21State, grads: Any, gamma: float | None = None, rng: Any = None) -> EF21State:
@@ -424,8 +467,8 @@ def ef14(compressor: Compressor) -> Method:
             raise ValueError("gamma is required by EF14's init (round 0 compresses γ∇f_i(x⁰))")
         check_positive("gamma", gamma)
         xp, G = _check_grads0(grads0, compressor)
-        n, d = G.shape
-        state = EF14State(xp.zeros((n, d)), xp.zeros(d), xp.zeros(n), xp.full(n, 1.0 / n))
+        n, d = G.shape[-2:]
+        state = EF14State(xp.zeros(G.shape), xp.zeros((*G.shape[:-2], d)), xp.zeros(G.shape[:-1]), xp.full(n, 1.0 / n))
         return update(state, G, gamma, rng, backend=backend)
 
     def direction(state: EF14State, gamma: float) -> Any:
@@ -437,15 +480,15 @@ def ef14(compressor: Compressor) -> Method:
         gamma = check_positive("gamma", gamma)
         xp, G = _client_array("grads", grads, state.e.shape)
         if _fused(backend, xp, compressor):
-            _kernels.ef14_topk(G, state.e, state.v_mean, gamma, state.weight,
-                               _kernel_k(compressor, G.shape[1]), state.err)
+            _per_seed(_kernels.ef14_topk, G, (state.e, state.v_mean),
+                      (gamma, state.weight, _kernel_k(compressor, G.shape[-1])), state.err)
             state.err[...] /= gamma * gamma
             return state
         _check_rng(compressor, rng)
         U = state.e + gamma * G
         C = _compress(compressor, U, rng, backend)
         state.e[...] = U - C
-        return EF14State(state.e, state.weight @ C, (state.e**2).sum(axis=1) / (gamma * gamma), state.weight)
+        return EF14State(state.e, state.weight @ C, (state.e**2).sum(axis=-1) / (gamma * gamma), state.weight)
 
     def update_per_client(state: EF14State, grads: Any, gamma: float | None = None, rng: Any = None) -> EF14State:
         _numpy_state(state)
@@ -502,9 +545,9 @@ def econtrol(compressor: Compressor, eta: float, init: Init = "gradient") -> Met
     def init_fn(grads0: Any, gamma: float | None = None, rng: Any = None, *,
                 backend: Backend = "auto") -> EControlState:
         xp, G = _check_grads0(grads0, compressor)
-        n, d = G.shape
-        h = xp.array(G, copy=True) if init_mode == "gradient" else xp.zeros((n, d))
-        state = EControlState(xp.zeros((n, d)), h, h.mean(axis=0), xp.zeros(n), xp.full(n, 1.0 / n))
+        n = G.shape[-2]
+        h = xp.array(G, copy=True) if init_mode == "gradient" else xp.zeros(G.shape)
+        state = EControlState(xp.zeros(G.shape), h, h.mean(axis=-2), xp.zeros(G.shape[:-1]), xp.full(n, 1.0 / n))
         return update(state, G, gamma, rng, backend=backend)
 
     def direction(state: EControlState, gamma: float) -> Any:
@@ -514,8 +557,8 @@ def econtrol(compressor: Compressor, eta: float, init: Init = "gradient") -> Met
                backend: Backend = "auto") -> EControlState:
         xp, G = _client_array("grads", grads, state.h.shape)
         if _fused(backend, xp, compressor):
-            _kernels.econtrol_topk(G, state.e, state.h, state.h_mean, eta, state.weight,
-                                   _kernel_k(compressor, G.shape[1]), state.err)
+            _per_seed(_kernels.econtrol_topk, G, (state.e, state.h, state.h_mean),
+                      (eta, state.weight, _kernel_k(compressor, G.shape[-1])), state.err)
             return state
         _check_rng(compressor, rng)
         U = eta * state.e + G - state.h
@@ -523,7 +566,7 @@ def econtrol(compressor: Compressor, eta: float, init: Init = "gradient") -> Met
         state.e[...] = state.e + G - state.h - D
         state.h[...] += D
         return EControlState(state.e, state.h, state.h_mean + state.weight @ D,
-                             ((state.h - G) ** 2).sum(axis=1), state.weight)
+                             ((state.h - G) ** 2).sum(axis=-1), state.weight)
 
     def update_per_client(state: EControlState, grads: Any, gamma: float | None = None,
                           rng: Any = None) -> EControlState:

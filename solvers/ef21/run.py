@@ -10,6 +10,11 @@ On CuPy arrays (x0 or the problem's gradients) every array op stays on the devic
 scalars go into a preallocated device array copied to the host once at the end, and the only
 per-round host read is one boolean (stop or go).
 
+:func:`run_batch` plays S runs (seeds) at once: x0 (S, d), the state with a seed axis (see
+:mod:`solvers.ef21.methods`), one host read per round of the S stop/go flags, and each run's history
+exactly as :func:`run` would record it (each seed stops on its own; a stopped seed keeps its last
+accepted iterate while the others go on).
+
 References
 ----------
 P. Richtárik, I. Sokolov, I. Fatkhullin, "EF21", NeurIPS 2021, arXiv 2106.05203 (Theorem 1, bits axis).
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,7 +35,7 @@ from solvers._xp import array_namespace, to_numpy
 from solvers.ef21.methods import Method
 from solvers.ef21.problem import Problem
 
-__all__ = ["StepSizeWarning", "Trajectory", "bits_per_round", "initial_bits", "run"]
+__all__ = ["StepSizeWarning", "Trajectory", "bits_per_round", "initial_bits", "run", "run_batch"]
 
 Convention = Literal["values", "indices"]
 BITS_PER_VALUE = 32
@@ -304,3 +310,165 @@ def run(problem: Problem, method: Method, gamma: float, T: int, *, x0: Any, rng:
         compressor=method.compressor.name if method.compressor is not None else "none",
         init=method.init_mode,
     )
+
+
+def _rowdot(a: Any, b: Any) -> Any:
+    """Σ_j a_sj b_sj for every row s (b may be one shared row), by stacked matmul.
+
+    A stacked 1×m by m×1 matmul gives, row by row, the bits of the one-row ``a[s] @ b`` that :func:`run`
+    records, which an elementwise product and sum does not.
+    """
+    return (a[:, None, :] @ b[..., :, None])[:, 0, 0]
+
+
+def _check_problems(problem: Any, S: int) -> list[Any]:
+    """S problems sharing n and d: one Problem repeated, or a sequence of S."""
+    probs = list(problem) if isinstance(problem, Sequence) else [problem] * S
+    if len(probs) != S:
+        raise ValueError(f"problem must be one Problem or a sequence of S = {S} (one per row of x0), "
+                         f"got {len(probs)}")
+    shapes = {_check_problem(p) for p in probs}
+    if len(shapes) != 1:
+        raise ValueError(f"problem: every instance must have the same n_clients and dim, got {sorted(shapes)}")
+    return probs
+
+
+def run_batch(problem: Problem | Sequence[Problem], method: Method, gamma: float, T: int, *, x0: Any,
+              rng: Sequence[Any] | None = None, tol: float | None = None, theorem_step: float | None = None,
+              divergence: float = 1e30, backend: Literal["auto", "numba", "xp"] = "auto") -> list[Trajectory]:
+    r"""Play S runs of ``method`` at once, one per row of ``x0``: seeds and, where given, instances.
+
+    Parameters
+    ----------
+    problem
+        One :class:`~solvers.ef21.problem.Problem` for every run, or a sequence of S problems (instances)
+        with the same n and d. A shared problem with a method ``client_grads_batch(X)`` ((S, d) to
+        (S, n, d)) is asked once per round; otherwise ``client_grads`` and ``loss`` are called once per
+        run and round (with CuPy data, a problem whose ``loss`` returns a host float costs a host read
+        per run and round).
+    method, gamma, T, tol, theorem_step, divergence, backend
+        As in :func:`run`, for every run.
+    x0
+        (S, d) starting points (numpy or CuPy), finite.
+    rng
+        None (deterministic compressors) or S generators / int seeds, run s drawing from ``rng[s]``.
+
+    Returns
+    -------
+    list of Trajectory
+        Entry s equals ``run(problem_s, method, gamma, T, x0=x0[s], rng=rng[s], ...)``: bit for bit on
+        numpy (the fused kernels run once per seed, the array path is row-wise, the recorded sums are
+        per-row dot products); on CuPy to rounding. A randomized compressor keeps drawing for a run that
+        has stopped, so its generator ends further on than after the single run.
+
+    References
+    ----------
+    EF21, NeurIPS 2021, arXiv 2106.05203, Algorithm 1 and Theorem 1.
+    """
+    if not isinstance(method, Method):
+        raise TypeError(f"method must be a Method (gd, ef14, ef21, ef21w, econtrol), got {type(method).__name__}")
+    xp = array_namespace(x0)
+    X = xp.asarray(x0, dtype=xp.float64)
+    if X.ndim != 2 or X.shape[0] < 1:
+        raise ValueError(f"x0 must have shape (S, d) (one starting point per run), got {X.shape}")
+    S = X.shape[0]
+    probs = _check_problems(problem, S)
+    n, d = _check_problem(probs[0])
+    if X.shape[1] != d:
+        raise ValueError(f"x0 must have shape (S, {d}) (problem.dim), got {X.shape}")
+    if not bool(xp.all(xp.isfinite(X))):
+        raise ValueError("x0 must be finite, got non-finite entries")
+    gamma = check_positive("gamma", gamma)
+    T = check_int("T", T, 1)
+    if tol is not None:
+        tol = check_positive("tol", tol)
+    divergence = check_positive("divergence", divergence)
+    if backend not in ("auto", "numba", "xp"):
+        raise ValueError(f"backend must be 'auto', 'numba' or 'xp', got {backend!r}")
+    if rng is None:
+        rngs = None
+        _check_rng(None, method)
+    else:
+        if isinstance(rng, np.random.Generator) or not isinstance(rng, Sequence) or len(rng) != S:
+            raise TypeError(f"rng must be None or a sequence of S = {S} generators or int seeds")
+        rngs = [_check_rng(r, method) for r in rng]
+    if method.compressor is not None:
+        method.compressor.alpha(d)
+    if method.smoothness is not None and method.smoothness.shape[0] != n:
+        raise ValueError(f"the method's smoothness has {method.smoothness.shape[0]} entries, "
+                         f"problem.n_clients is {n}")
+    if theorem_step is not None:
+        theorem_step = check_positive("theorem_step", theorem_step)
+        if gamma > theorem_step * (1 + 1e-12):
+            warnings.warn(f"gamma = {gamma:.6g} exceeds the theorem's step-size limit {theorem_step:.6g}; "
+                          "the claim does not cover this run", StepSizeWarning, stacklevel=2)
+    batch_grads = getattr(probs[0], "client_grads_batch", None) if all(p is probs[0] for p in probs) else None
+
+    def client_grads(Z: Any) -> Any:
+        if batch_grads is not None:
+            return batch_grads(Z)
+        return xp.stack([xp.asarray(p.client_grads(Z[s])) for s, p in enumerate(probs)])
+
+    with np.errstate(all="ignore"):  # divergence is detected and reported, per run
+        grads = client_grads(X)
+        xp = array_namespace(X, grads)
+        X = xp.asarray(X)
+        state = method.init(grads, gamma, rngs, backend=backend)
+        tilde = None
+        if method.kind == "ef21":
+            Ls = np.stack([to_numpy(p.smoothness).astype(float) for p in probs])
+            tilde = xp.asarray(Ls.mean(axis=1, keepdims=True) / Ls / n)
+        hist = xp.full((S, T + 1, 4), xp.nan)
+        ncheck = 2 if method.kind == "gd" else 3
+
+        def record(t: int, Z: Any, G: Any) -> tuple[Any, Any]:
+            gm = G.mean(axis=-2)
+            hist[:, t, 0] = _rowdot(gm, gm)
+            hist[:, t, 1] = xp.stack([xp.asarray(p.loss(Z[s]), dtype=xp.float64) for s, p in enumerate(probs)])
+            hist[:, t, 2] = state.err[:, 0] if method.kind == "gd" else _rowdot(state.err, state.weight)
+            if tilde is not None:
+                hist[:, t, 3] = _rowdot(tilde, state.err)
+            finite = xp.all(xp.isfinite(hist[:, t, :ncheck]), axis=1) & xp.all(xp.isfinite(Z), axis=1)
+            return hist[:, t, 0], finite
+
+        gsq, finite = record(0, X, grads)
+        first = to_numpy(xp.stack([gsq, finite.astype(xp.float64)]))
+        if not first[1].all():
+            raise ValueError(f"problem.client_grads / problem.loss are not finite at x0 of run "
+                             f"{int(np.argmin(first[1]))}")
+        g0 = first[0]
+        limit = xp.asarray(np.where(g0 > 0, divergence * g0, np.inf))
+        target = xp.asarray(tol * g0 if tol is not None else np.full(S, -np.inf))
+        status = np.where(g0 <= to_numpy(target), "target", "horizon").astype(object)
+        active = status == "horizon"
+        rounds = np.zeros(S, dtype=np.int64)
+        for t in range(T):
+            if not active.any():
+                break
+            X_new = X - method.direction(state, gamma)
+            grads = client_grads(X_new)
+            state = method.update(state, grads, gamma, rngs, backend=backend)
+            gsq, finite = record(t + 1, X_new, grads)
+            flags = to_numpy(xp.stack([~finite | (gsq > limit), gsq <= target]))  # the round's host read
+            bad, done = flags[0] & active, flags[1] & active & ~flags[0]
+            accepted = active & ~bad
+            status[bad] = "diverged"
+            status[done] = "target"
+            rounds[accepted] = t + 1
+            X = xp.where(xp.asarray(accepted)[:, None], X_new, X)
+            active = accepted & ~done
+
+    out = to_numpy(hist)
+    trajectories = []
+    for s in range(S):
+        k = int(rounds[s])
+        tt = np.arange(k + 1, dtype=float)
+        bits = {c: initial_bits(method, d, c) + tt * bits_per_round(method, d, c) for c in ("values", "indices")}
+        trajectories.append(Trajectory(
+            grad_sq=out[s, :k + 1, 0].copy(), loss=out[s, :k + 1, 1].copy(), G=out[s, :k + 1, 2].copy(),
+            G_tilde=out[s, :k + 1, 3].copy(), bits_values=bits["values"], bits_indices=bits["indices"], x=X[s].copy(),
+            gamma=gamma, rounds=k, status=str(status[s]), method=method.name,
+            compressor=method.compressor.name if method.compressor is not None else "none",
+            init=method.init_mode,
+        ))
+    return trajectories

@@ -19,6 +19,10 @@ M ≈ Uf·Vᵀ = U·(V·Ruᵀ)ᵀ, so a solver warm-started there begins where t
 start left in the old basis slows CG badly, spec §7). The m×n product is never formed: errors come
 from :mod:`~solvers.matrix_completion.metrics`.
 
+On CuPy observations every array of the loop stays on the device (the row solvers' xp path, batched
+``qr``); a round reads scalars only: the finiteness and norm tests of the divergence rule, the flop
+counts, and the history's res_Ω, μ and (with a truth) dist and relF.
+
 References
 ----------
 Y. Gu, Z. Song, J. Yin, L. Zhang, "Low Rank Matrix Completion via Robust Alternating Minimization in

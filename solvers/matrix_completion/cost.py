@@ -20,11 +20,16 @@ a padded P×k design as 2Pk² + 11k³ (Golub–Van Loan's R-SVD) plus Pk + k² t
 References
 ----------
 Spec ``matrix_completion.md`` §3.2 and claim MC7 (cost model).
+
+The per-row functions take numpy or CuPy arrays (the result is in their namespace), so that the GPU path
+of the row solvers counts on the device and reads one integer per call.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from solvers._xp import array_namespace
 
 __all__ = [
     "eigh_flops",
@@ -44,7 +49,8 @@ def _tri(k: int) -> int:
 
 def gram_flops(counts: np.ndarray, k: int) -> int:
     """Σ_i |Ω_i|·k(k+1)/2: the upper triangles of every G_i = A_iᵀA_i."""
-    return int(np.sum(np.asarray(counts, dtype=np.int64)) * _tri(k))
+    xp = array_namespace(counts)
+    return int(xp.sum(xp.asarray(counts, dtype=xp.int64))) * _tri(k)
 
 
 def exact_row_flops(counts: np.ndarray, k: int) -> np.ndarray:
@@ -78,22 +84,23 @@ def pcgls_flops(counts: np.ndarray, k: int, steps: np.ndarray, *, steps_max: int
     (+ T(k) + k) fewer. (‖r‖² and ‖A_iᵀr‖² are computed in every gradient, for the floating-point floor
     test and the certificate alike.)
     """
-    L = np.asarray(counts, dtype=np.int64)
-    S = np.asarray(steps, dtype=np.int64)
+    xp = array_namespace(counts, steps)
+    L = xp.asarray(counts, dtype=xp.int64)
+    S = xp.asarray(steps, dtype=xp.int64)
     tri = _tri(k)
     start = 2 * L * k + 2 * L + k + (tri + k if precond else 0)
     step = 2 * L * k + 3 * L + 3 * k + (2 * tri + k if precond else 0)
     total = start + S * step
     if not certify:
         skipped = (S >= steps_max) & (S >= 1)
-        total = total - np.where(skipped, L * k + L + 2 * k + (tri + k if precond else 0), 0)
+        total = total - xp.where(skipped, L * k + L + 2 * k + (tri + k if precond else 0), 0)
     return total
 
 
 def sketch_apply_flops(counts: np.ndarray, k: int, s: int, gaussian: bool) -> np.ndarray:
     """Per row, applying the sketch to [A_i | b_i]: |Ω_i|s(k+1) (Gaussian) or |Ω_i|(k+1) (CountSketch)."""
-    L = np.asarray(counts, dtype=np.int64)
-    return L * (s if gaussian else 1) * (k + 1)
+    xp = array_namespace(counts)
+    return xp.asarray(counts, dtype=xp.int64) * (s if gaussian else 1) * (k + 1)
 
 
 def householder_flops(s: int, k: int) -> int:

@@ -23,9 +23,13 @@ Accuracy is measured on the norm: x′ is ε₀-accurate if ‖A_ix′ − b_i�
 paper may measure it on the square, which is not confirmed).
 
 On numpy arrays the work is done by the numba kernels of :mod:`~solvers.matrix_completion._kernels`
-(``backend="numba"``); CuPy arrays take the ``"xp"`` path (segment sums by ``bincount``, batched
+(``backend="numba"``); CuPy arrays take the ``"xp"`` path (segment sums by a sync-free ``bincount``, batched
 ``eigh`` / ``qr`` / ``svd``), which can also be forced on numpy arrays for testing. The ``xp`` path
-reports the same flops model (its exact solve uses ``eigh``, counted by :func:`~.cost.eigh_flops`).
+reports the same flops model (its exact solve uses ``eigh``, counted by :func:`~.cost.eigh_flops`),
+counted on the device; its per-row diagnostics (``steps``, ``certified``, ``lstsq_rows``) stay in the
+input's namespace, so a CuPy solve reads only scalars on the host: the flop count, the number of rows
+of the SVD path and their largest length (a boolean selection), and one "any row still active" flag per
+CG step.
 
 References
 ----------
@@ -45,7 +49,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from solvers._checks import check_int, check_positive
-from solvers._xp import array_namespace, is_cupy, to_numpy
+from solvers._xp import array_namespace, bincount, is_cupy
 from solvers.matrix_completion import _kernels as K
 from solvers.matrix_completion import cost
 from solvers.matrix_completion.observations import Observations
@@ -83,7 +87,8 @@ class RowSolve:
     flops
         Multiply-adds done (exact count of the kernels, plus the models of :mod:`.cost` for LAPACK calls).
     steps
-        (m,) CG steps taken per row (0 for rows solved directly).
+        (m,) CG steps taken per row (0 for rows solved directly). The per-row arrays are numpy, or CuPy
+        on the xp path with CuPy input.
     lstsq_rows
         Indices of the rows solved by the minimum-norm SVD path (|Ω_i| < k or ill-conditioned).
     certified
@@ -94,9 +99,9 @@ class RowSolve:
 
     X: Any
     flops: int
-    steps: np.ndarray
-    lstsq_rows: np.ndarray
-    certified: np.ndarray
+    steps: Any
+    lstsq_rows: Any
+    certified: Any
     underdetermined: int
 
 
@@ -189,8 +194,8 @@ def _minnorm_rows(xp: Any, obs: Observations, B: Any, idx: Any, X: Any) -> int:
 def _segsum(xp: Any, rows: Any, w: Any, m: int) -> Any:
     """Σ over each row's entries of w (|Ω|,) or of every column of w (|Ω|, c)."""
     if w.ndim == 1:
-        return xp.bincount(rows, weights=w, minlength=m)
-    return xp.stack([xp.bincount(rows, weights=w[:, c], minlength=m) for c in range(w.shape[1])], axis=1)
+        return bincount(rows, weights=w, minlength=m)
+    return xp.stack([bincount(rows, weights=w[:, c], minlength=m) for c in range(w.shape[1])], axis=1)
 
 
 def _xp_gram(xp: Any, obs: Observations, B: Any, with_rhs: bool) -> tuple[Any, Any]:
@@ -200,7 +205,7 @@ def _xp_gram(xp: Any, obs: Observations, B: Any, with_rhs: bool) -> tuple[Any, A
     G = xp.empty((m, k, k))
     for p in range(k):
         for r in range(p, k):
-            g = xp.bincount(obs.rows, weights=Bj[:, p] * Bj[:, r], minlength=m)
+            g = bincount(obs.rows, weights=Bj[:, p] * Bj[:, r], minlength=m)
             G[:, p, r] = g
             G[:, r, p] = g
     c = _segsum(xp, obs.rows, Bj * obs.values[:, None], m) if with_rhs else None
@@ -221,7 +226,7 @@ def row_sigma_min(obs: Observations, B: Any) -> tuple[Any, int]:
         G, _ = _xp_gram(xp, obs, B, with_rhs=False)
     lam = xp.linalg.eigvalsh(G)[:, 0]
     lam = xp.where(obs.row_counts >= k, xp.maximum(lam, 0.0), 0.0)
-    return lam, cost.gram_flops(to_numpy(obs.row_counts), k) + m * cost.eigvalsh_flops(k)
+    return lam, cost.gram_flops(obs.row_counts, k) + m * cost.eigvalsh_flops(k)
 
 
 def row_residuals(obs: Observations, B: Any, X: Any) -> Any:
@@ -262,8 +267,7 @@ def _exact_xp(xp: Any, obs: Observations, B: Any, X: Any, row_ids: Any, cond_max
     X[row_ids[good]] = sol[good]
     bad = row_ids[~good]
     n = int(row_ids.shape[0])
-    counts_h = to_numpy(counts)
-    f = cost.gram_flops(counts_h, k) + int(counts_h.sum()) * k + n * (cost.eigh_flops(k) + 2 * k * k + k)
+    f = cost.gram_flops(counts, k) + int(xp.sum(counts)) * k + n * (cost.eigh_flops(k) + 2 * k * k + k)
     return f + _minnorm_rows(xp, obs, B, bad, X), bad
 
 
@@ -287,12 +291,13 @@ class Exact:
         xp, B, X, m, k = _prepare(obs, B, None)
         be = _check_backend(backend, xp)
         f, bad = _exact_rows(xp, be, obs, B, X, xp.arange(m), self.cond_max)
-        return RowSolve(X=X, flops=int(f), steps=np.zeros(m, dtype=np.int64), lstsq_rows=to_numpy(bad),
-                        certified=np.zeros(m, dtype=bool), underdetermined=_under(obs, k))
+        return RowSolve(X=X, flops=int(f), steps=xp.zeros(m, dtype=xp.int64), lstsq_rows=bad,
+                        certified=xp.zeros(m, dtype=bool), underdetermined=_under(obs, k))
 
 
 def _under(obs: Observations, k: int) -> int:
-    return int(to_numpy(obs.row_counts < k).sum())
+    xp = array_namespace(obs.row_counts)
+    return int(xp.sum(obs.row_counts < k))
 
 
 def exact(cond_max: float = 1e6) -> Exact:
@@ -384,11 +389,9 @@ def _pcgls_xp(xp: Any, obs: Observations, B: Any, X: Any, row_ids: Any, steps_ma
         gamma = xp.where(active, g_new, gamma)
         rr = xp.where(active, _segsum(xp, rows, r * r, m), rr)
         g_plain = xp.where(active, xp.sum(s * s, axis=1), g_plain)
-    steps_h = to_numpy(steps)
-    idx = to_numpy(row_ids)
-    counts = to_numpy(obs.row_counts)[idx]
-    f = cost.pcgls_flops(counts, k, steps_h[idx], steps_max=steps_max, precond=precond, certify=cert_on)
-    return int(f.sum()) + int(B.size), steps_h, to_numpy(certified)
+    f = cost.pcgls_flops(obs.row_counts[row_ids], k, steps[row_ids], steps_max=steps_max, precond=precond,
+                         certify=cert_on)
+    return int(xp.sum(f)) + int(B.size), steps, certified
 
 
 @dataclass(frozen=True)
@@ -412,7 +415,7 @@ class CG:
             theta = 1.0 - (1.0 + self.tol) ** -2
         row_ids = xp.arange(m)
         fc, steps, cert = _pcgls(xp, be, obs, B, X, row_ids, self.steps, theta, sigmin2, None, False)
-        return RowSolve(X=X, flops=int(f + fc), steps=steps, lstsq_rows=np.zeros(0, dtype=np.int64),
+        return RowSolve(X=X, flops=int(f + fc), steps=steps, lstsq_rows=xp.zeros(0, dtype=xp.int64),
                         certified=cert, underdetermined=_under(obs, k))
 
 
@@ -452,7 +455,7 @@ def _sketch_xp(xp: Any, obs: Observations, B: Any, X: Any, big: Any, S: Any, h: 
     else:
         key = obs.rows * s + h[obs.cols]
         W = sgn[obs.cols][:, None] * BA
-        SA = xp.stack([xp.bincount(key, weights=W[:, c], minlength=m * s) for c in range(k + 1)], axis=1)
+        SA = xp.stack([bincount(key, weights=W[:, c], minlength=m * s) for c in range(k + 1)], axis=1)
         SA = SA.reshape(m, s, k + 1)
     Rf = xp.linalg.qr(SA[big], mode="r")  # (b, k+1, k+1)
     R = Rf[:, :k, :k]
@@ -466,8 +469,9 @@ def _sketch_xp(xp: Any, obs: Observations, B: Any, X: Any, big: Any, S: Any, h: 
     Rinv[big] = Rinv_b
     ok = xp.zeros(m, dtype=bool)
     ok[big] = okb
-    counts = to_numpy(obs.row_counts)[to_numpy(big)]
-    f = int(cost.sketch_apply_flops(counts, k, s, gaussian).sum()) + counts.shape[0] * cost.householder_flops(s, k)
+    counts = obs.row_counts[big]
+    f = int(xp.sum(cost.sketch_apply_flops(counts, k, s, gaussian)))
+    f += int(counts.shape[0]) * cost.householder_flops(s, k)
     return f, R, Rinv, ok
 
 
@@ -527,7 +531,7 @@ class SketchPrecond:
             f += fs
             theta = 1.0 - (1.0 + self.eps0) ** -2
         fc, steps, cert = _pcgls(xp, be, obs, B, X, big, self.steps, theta, sigmin2, prec, True)
-        return RowSolve(X=X, flops=int(f + fe + fc), steps=steps, lstsq_rows=to_numpy(bad), certified=cert,
+        return RowSolve(X=X, flops=int(f + fe + fc), steps=steps, lstsq_rows=bad, certified=cert,
                         underdetermined=_under(obs, k))
 
 

@@ -1,9 +1,11 @@
 """Online convex optimisation in the SEA model: OGD, (optimistic) OMD, OFTRL, OFTL, Hedge, ONS.
 
 Methods are ``init``/``update`` pairs (:mod:`solvers.omd.first_order`); :func:`run` plays one against a
-:class:`LossSequence`, on a fused numba kernel or on the numpy reference loop.
+:class:`LossSequence`, on a fused numba kernel, on the numpy reference loop or on the array path (numpy or
+CuPy); :func:`run_batch` plays it against S sequences at once (:mod:`solvers.omd.batched`).
 """
 
+from solvers.omd.batched import BatchTrajectory, LossBatch, run_batch
 from solvers.omd.domains import Ball, Simplex
 from solvers.omd.ensemble import SwordState, sword_pp
 from solvers.omd.first_order import (
@@ -33,9 +35,11 @@ from solvers.omd.steps import (
 
 __all__ = [
     "Ball",
+    "BatchTrajectory",
     "EuclidState",
     "FTRLState",
     "HedgeState",
+    "LossBatch",
     "LossSequence",
     "NewtonState",
     "OnlineMethod",
@@ -55,6 +59,7 @@ __all__ = [
     "optimistic_hedge",
     "optimistic_omd",
     "run",
+    "run_batch",
     "step_size",
     "strongly_convex",
     "sword_pp",

@@ -195,4 +195,5 @@ def sword_pp(domain: Ball, *, G: float, T: int, n_learners: int | None = None) -
         x = domain.project(p @ base_x_next)
         return SwordState(state.t + 1, x, g, eps, p, base_x_next, base_x_hat, cum_loss, v)
 
-    return OnlineMethod("Sword++", init, update, domain, "python", tuple(float(e) for e in etas))
+    return OnlineMethod("Sword++", init, update, domain, "python", tuple(float(e) for e in etas), "sword",
+                        (G,))

@@ -48,7 +48,14 @@ __all__ = [
 
 
 class OnlineMethod(NamedTuple):
-    """An online method as a pair of pure functions, plus what the fused kernels need to run it."""
+    """An online method as a pair of pure functions, plus what the fused kernels need to run it.
+
+    ``kernel`` names the numba kernel (``"python"``: none, the ``init``/``update`` loop runs it);
+    ``family`` names the vectorised array-namespace implementation of :mod:`solvers.omd.batched`
+    (``"euclid"``, ``"oftrl"``, ``"oftl"``, ``"hedge"``, ``"entropic"``, ``"newton"``, ``"sword"``;
+    empty for a user-defined method, which then has no batched or CuPy path); ``consts`` holds what
+    that implementation needs beyond ``params`` (Sword++: the gradient bound G).
+    """
 
     name: str
     init: Callable[..., Any]
@@ -56,6 +63,8 @@ class OnlineMethod(NamedTuple):
     domain: Ball | Simplex
     kernel: str
     params: tuple[float, ...]
+    family: str = ""
+    consts: tuple[float, ...] = ()
 
 
 class EuclidState(NamedTuple):
@@ -139,7 +148,7 @@ def optimistic_omd(domain: Ball, step: StepRule, *, optimistic: bool = True) -> 
 
     name = "optimistic OMD" if optimistic else "OGD"
     params = (float(step.code), step.p0, step.p1, step.p2, float(optimistic))
-    return OnlineMethod(name, init, update, domain, "euclid", params)
+    return OnlineMethod(name, init, update, domain, "euclid", params, "euclid")
 
 
 def ogd(domain: Ball, step: StepRule) -> OnlineMethod:
@@ -178,7 +187,7 @@ def oftrl(domain: Ball, nu: float) -> OnlineMethod:
         x = domain.project(-0.5 * eta * (grad_sum + g))
         return FTRLState(state.t + 1, x, grad_sum, g, eta, acc, state.x_sum)
 
-    return OnlineMethod("OFTRL", init, update, domain, "oftrl", (nu,))
+    return OnlineMethod("OFTRL", init, update, domain, "oftrl", (nu,), "oftrl")
 
 
 def oftl(domain: Ball, mu: float) -> OnlineMethod:
@@ -210,7 +219,7 @@ def oftl(domain: Ball, mu: float) -> OnlineMethod:
         x = domain.project(x_sum / (t - 1) - (grad_sum + g) / weight)
         return FTRLState(t, x, grad_sum, g, weight, 0.0, x_sum)
 
-    return OnlineMethod("OFTL", init, update, domain, "oftl", (mu,))
+    return OnlineMethod("OFTL", init, update, domain, "oftl", (mu,), "oftl")
 
 
 def _softmin(z: np.ndarray) -> np.ndarray:
@@ -258,7 +267,7 @@ def optimistic_hedge(domain: Simplex, *, delta: float = 1.0, eta: float | None =
 
     params = (delta, -1.0 if fixed is None else fixed, float(optimistic))
     name = "optimistic Hedge" if optimistic else "Hedge"
-    return OnlineMethod(name, init, update, domain, "hedge", params)
+    return OnlineMethod(name, init, update, domain, "hedge", params, "hedge")
 
 
 def entropic_omd(domain: Simplex, eta: float) -> OnlineMethod:
@@ -282,4 +291,4 @@ def entropic_omd(domain: Simplex, eta: float) -> OnlineMethod:
             x = _softmin(eta * g - np.log(state.x))
         return HedgeState(state.t + 1, x, state.grad_sum + g, state.hint, eta, state.v)
 
-    return OnlineMethod("entropic OMD", init, update, domain, "python", (eta,))
+    return OnlineMethod("entropic OMD", init, update, domain, "python", (eta,), "entropic")

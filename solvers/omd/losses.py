@@ -8,7 +8,8 @@ Three families cover the SEA experiments:
   :math:`a_t(\langle a_t, x\rangle - b_t)` (online least squares).
 
 The data are the realised losses; the environments in ``sims`` draw them from the round distributions
-and keep the expected losses on the side.
+and keep the expected losses on the side. The arrays may be CuPy arrays: the sequence then lives on the
+device and :func:`solvers.omd.run` plays it there (``backend="xp"``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from solvers._xp import array_namespace
 
 __all__ = ["LOSS_CODES", "LossSequence"]
 
@@ -32,9 +35,10 @@ class LossSequence:
     kind
         ``"linear"``, ``"quadratic"`` or ``"square"``.
     a
-        Array of shape (T, d): the linear coefficients, the targets, or the regressors.
+        Array of shape (T, d): the linear coefficients, the targets, or the regressors (numpy or CuPy).
     b
-        Array of shape (T,): the responses of the ``square`` family; ignored (zeros) otherwise.
+        Array of shape (T,): the responses of the ``square`` family; ignored (zeros) otherwise. Kept in
+        the namespace of ``a``.
     """
 
     kind: str
@@ -44,19 +48,20 @@ class LossSequence:
     def __post_init__(self) -> None:
         if self.kind not in LOSS_CODES:
             raise ValueError(f"kind must be one of {sorted(LOSS_CODES)}, got {self.kind!r}")
-        a = np.ascontiguousarray(self.a, dtype=float)
+        xp = array_namespace(self.a)
+        a = xp.ascontiguousarray(xp.asarray(self.a, dtype=float))
         if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
             raise ValueError(f"a must have shape (T, d) with T, d >= 1, got {a.shape}")
-        if not np.all(np.isfinite(a)):
+        if not bool(xp.all(xp.isfinite(a))):
             raise ValueError("a must be finite")
         if self.kind == "square":
             if self.b is None:
                 raise ValueError("b is required for the 'square' family")
-            b = np.ascontiguousarray(self.b, dtype=float)
-            if b.shape != (a.shape[0],) or not np.all(np.isfinite(b)):
+            b = xp.ascontiguousarray(xp.asarray(self.b, dtype=float))
+            if b.shape != (a.shape[0],) or not bool(xp.all(xp.isfinite(b))):
                 raise ValueError(f"b must be a finite array of shape ({a.shape[0]},)")
         else:
-            b = np.zeros(a.shape[0])
+            b = xp.zeros(a.shape[0])
         object.__setattr__(self, "a", a)
         object.__setattr__(self, "b", b)
 
@@ -86,11 +91,12 @@ class LossSequence:
 
     def values(self, x: np.ndarray) -> np.ndarray:
         """f_t(x_t) for every round, where ``x`` has shape (T, d) (one point per round)."""
+        xp = array_namespace(self.a, x)
         if self.kind == "linear":
-            return np.einsum("td,td->t", self.a, x)
+            return xp.einsum("td,td->t", self.a, x)
         if self.kind == "quadratic":
-            return 0.5 * np.sum((x - self.a) ** 2, axis=1)
-        return 0.5 * (np.einsum("td,td->t", self.a, x) - self.b) ** 2
+            return 0.5 * xp.sum((x - self.a) ** 2, axis=1)
+        return 0.5 * (xp.einsum("td,td->t", self.a, x) - self.b) ** 2
 
     def prefix(self, T: int) -> LossSequence:
         """The first T losses."""

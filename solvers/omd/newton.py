@@ -253,4 +253,4 @@ def online_newton(domain: Ball, *, alpha: float, G: float, delta: float = 1.0,
 
     name = "optimistic ONS" if optimistic else "ONS"
     return OnlineMethod(name, init, update, domain, "python",
-                        (alpha, G, delta, beta, float(optimistic)))
+                        (alpha, G, delta, beta, float(optimistic)), "newton")

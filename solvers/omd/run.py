@@ -1,4 +1,8 @@
-"""Run an online method on a loss sequence: the numba kernel or the numpy reference loop."""
+"""Run an online method on a loss sequence: the numba kernel, the numpy reference loop, or the array path.
+
+The array path (``backend="xp"``, and the only one for CuPy losses) is the vectorised implementation of
+:mod:`solvers.omd.batched` with one sequence: the whole run stays on the device of the losses.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ from typing import Literal
 import numpy as np
 
 from solvers._checks import check_horizon
+from solvers._xp import is_cupy
 from solvers.omd import kernels
 from solvers.omd.first_order import OnlineMethod
 from solvers.omd.losses import LossSequence
 
 __all__ = ["Trajectory", "run"]
 
-Backend = Literal["auto", "numba", "numpy"]
+Backend = Literal["auto", "numba", "numpy", "xp"]
 
 
 @dataclass(frozen=True)
@@ -119,12 +124,14 @@ def run(method: OnlineMethod, losses: LossSequence, T: int | None = None, *,
     x1
         Optional starting point (default: the centre of the domain).
     backend
-        ``"numba"`` (fused kernel), ``"numpy"`` (the ``init``/``update`` loop, the reference) or
-        ``"auto"`` (numba where the method has a kernel).
+        ``"numba"`` (fused kernel), ``"numpy"`` (the ``init``/``update`` loop, the reference), ``"xp"``
+        (the vectorised array path of :func:`solvers.omd.batched.run_batch` with one run; numpy or
+        CuPy) or ``"auto"`` (numba where the method has a kernel; ``"xp"`` for CuPy losses).
 
     Returns
     -------
     Trajectory
+        numpy arrays; CuPy arrays for CuPy losses (nothing is copied to the host during the run).
 
     Raises
     ------
@@ -143,8 +150,15 @@ def run(method: OnlineMethod, losses: LossSequence, T: int | None = None, *,
         if T > losses.T:
             raise ValueError(f"T must be at most the number of losses ({losses.T}), got {T}")
         losses = losses.prefix(T)
-    if backend not in ("auto", "numba", "numpy"):
-        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
+    if backend not in ("auto", "numba", "numpy", "xp"):
+        raise ValueError(f"backend must be 'auto', 'numba', 'numpy' or 'xp', got {backend!r}")
+    if backend == "xp" or is_cupy(losses.a):
+        from solvers.omd.batched import LossBatch, run_batch
+
+        if backend not in ("auto", "xp"):
+            raise ValueError(f"backend={backend!r} runs on the CPU only; CuPy losses take backend='xp' or 'auto'")
+        b = losses.b[None] if losses.kind == "square" else None
+        return run_batch(method, LossBatch(losses.kind, losses.a[None], b), x1=x1, backend="xp").trajectory(0)
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
         if backend == "numpy" or (backend == "auto" and method.kernel == "python"):
             return _reference(method, losses, x1)

@@ -5,7 +5,9 @@
 - :mod:`~solvers.sor.sweeps`: true SOR sweeps, forward and backward, with a fused residual (numba);
 - :mod:`~solvers.sor.solve`: :func:`sor` (Algorithm 1), :func:`ssor` (Algorithm 8), :func:`ssor_pcg`,
   :func:`cg`, and the cost tables :func:`sor_counts` / :func:`pcg_counts` (one numba call per table);
-- :mod:`~solvers.sor.young`: Young's formula, ω*, the Jacobi radius β and dense iteration matrices.
+- :mod:`~solvers.sor.young`: Young's formula, ω*, the Jacobi radius β and dense iteration matrices;
+- :mod:`~solvers.sor.redblack`: :func:`sor_counts_redblack`, red-black SOR cost tables for many
+  (instance, ω) jobs at once on numpy or CuPy arrays (the GPU path; natural-order sweeps stay on the CPU).
 
 References
 ----------
@@ -14,6 +16,7 @@ Sequence of Linear System Instances", ICLR 2024, arXiv:2310.02246.
 """
 
 from solvers.sor.operators import CsrData, Stencil5, laplacian_2d, prepare
+from solvers.sor.redblack import sor_counts_redblack
 from solvers.sor.solve import CountTable, SolveResult, cg, pcg_counts, sor, sor_counts, ssor, ssor_pcg
 from solvers.sor.sweeps import (
     residual_csr,
@@ -50,6 +53,7 @@ __all__ = [
     "residual_stencil",
     "sor",
     "sor_counts",
+    "sor_counts_redblack",
     "sor_iteration_matrix",
     "sor_residual_matrix",
     "sor_sweep",

@@ -3,7 +3,11 @@ r"""The array path of the SOR solvers: the matrix forms with sparse triangular s
 A sweep is inherently sequential, so on a GPU it is the triangular solve of its matrix form,
 x ← x + (D/ω + L)⁻¹(b − Ax) (``cupyx.scipy.sparse.linalg.spsolve_triangular``; SciPy's on the CPU,
 where this path is the reference the numba kernels are tested against). One Python iteration per
-step: this path is for correctness and for GPU arrays, not for speed on small systems.
+step: this path is for correctness and for GPU arrays, not for speed on small systems. On CuPy the
+vectors stay on the device; each iteration reads the scalars its stopping test needs (SOR/SSOR: ‖r_k‖;
+CG: ‖r_k‖, pᵀAp and rᵀz, which also guard against a breakdown). A triangular solve is sequential in
+its dependency levels, so the GPU does not pay here; cost tables on the GPU use the red-black ordering
+of :mod:`solvers.sor.redblack` instead.
 """
 
 from __future__ import annotations
