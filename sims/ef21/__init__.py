@@ -3,6 +3,6 @@
 Importing the package registers the experiments (``boundlab run ef21 ...``) and the checks.
 """
 
-from sims.ef21 import checks, experiments, problems
+from sims.ef21 import checks, experiments, practical, problems
 
-__all__ = ["checks", "experiments", "problems"]
+__all__ = ["checks", "experiments", "practical", "problems"]

@@ -4,6 +4,6 @@ Importing the package registers the experiments (``boundlab run matrix_completio
 benchmarks of :mod:`sims.matrix_completion.bench` are registered by :mod:`sims.benchmarks`.
 """
 
-from sims.matrix_completion import checks, experiments, instances
+from sims.matrix_completion import checks, experiments, instances, practical
 
-__all__ = ["checks", "experiments", "instances"]
+__all__ = ["checks", "experiments", "instances", "practical"]
