@@ -1,4 +1,5 @@
-"""The practical GPU experiments and the GPU-vs-CPU benchmarks (issue 9): alf_lb, ef21, matrix_completion.
+"""The practical GPU experiments and the GPU-vs-CPU benchmarks (issue 9): alf_lb, ef21, matrix_completion,
+convex_relu.
 
 On numpy, at the quick scale: each experiment gives its documented columns, the same table for the same
 seed (the wall-time columns aside), and results that say something (ALF-LB's metrics are the moe
@@ -25,6 +26,8 @@ from sims.alf_lb import practical as alf
 from sims.backend import BackendUnavailable, gpu_available
 from sims.bench import BenchmarkUnavailable, benchmarks, run_benchmarks
 from sims.cli import main
+from sims.convex_relu import bench_gpu as cr_bench
+from sims.convex_relu import practical as cr
 from sims.ef21 import bench_gpu as ef21_bench
 from sims.ef21 import practical as ef21
 from sims.matrix_completion import bench_gpu as mc_bench
@@ -35,12 +38,14 @@ from theory import ef21 as th
 
 SETTINGS = {"deadline": None, "derandomize": True}
 #: Columns that depend on the machine and its load, not on the seed.
-TIMING = ("wall_time_s", "step_time_s", "round_time_s", "device")
+TIMING = ("wall_time_s", "step_time_s", "round_time_s", "device", "time", "setup_time_s", "iteration_time_s")
 #: Test sizes: the quick scale, shortened for the MoE.
-QUICK = {"alf_lb": {"steps": 60, "log_every": 20}, "ef21": {}, "matrix_completion": {}}
-MODULES = {"alf_lb": alf, "ef21": ef21, "matrix_completion": mc}
+QUICK = {"alf_lb": {"steps": 60, "log_every": 20}, "ef21": {}, "matrix_completion": {},
+         "convex_relu": {"n": 400, "iterations": 60}}
+MODULES = {"alf_lb": alf, "ef21": ef21, "matrix_completion": mc, "convex_relu": cr}
 GPU_BENCHMARKS = {("alf_lb", "moe_step_T4096_E16_gpu_vs_cpu"), ("ef21", "ef21w_round_n10000_d20_gpu_vs_cpu"),
-                  ("matrix_completion", "altmin_round_20000x20000_k20_gpu_vs_cpu")}
+                  ("matrix_completion", "altmin_round_20000x20000_k20_gpu_vs_cpu"),
+                  ("convex_relu", "admm_20_iterations_n100000_d20_P64_gpu_vs_cpu")}
 no_gpu = pytest.mark.skipif(gpu_available(), reason="a GPU is usable here: the missing-GPU error is not reachable")
 
 
@@ -167,7 +172,7 @@ def test_gpu_benchmarks_are_listed_under_cupy_only() -> None:
 def test_gpu_benchmarks_are_skipped_without_a_gpu() -> None:
     selected = [b for b in benchmarks(backend="cupy") if (b.topic, b.name) in GPU_BENCHMARKS]
     table = run_benchmarks(selected)
-    assert len(table) == 3 and table["skipped"].str.contains("CuPy").all() and table["speedup"].isna().all()
+    assert len(table) == len(GPU_BENCHMARKS) and table["skipped"].str.contains("CuPy").all() and table["speedup"].isna().all()
     for bench in selected:
         with pytest.raises(BenchmarkUnavailable, match="CuPy"):
             bench.factory()
@@ -249,3 +254,31 @@ def test_gpu_workloads_match_their_cpu_references() -> None:
     rows, cols = instance[0].rows[:1000], instance[0].cols[:1000]
     np.testing.assert_allclose(smc.predict(cupy.asnumpy(Ug), cupy.asnumpy(warmVg), rows, cols),
                                smc.predict(U, warmV, rows, cols), rtol=1e-8, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------- convex_relu
+def test_convex_relu_admm_makes_progress_and_restores_a_feasible_upper_bound() -> None:
+    table = _run("convex_relu")
+    assert (table["size_n"] == 400).all() and table["iteration"].iloc[-1] == 60
+    # the restored point is exactly feasible, so its objective is an upper bound that ADMM's f(v) approaches
+    assert (table["restored_objective"] >= table["objective"] - 1e-9 * table["objective"].abs()).all()
+    assert table["restored_objective"].iloc[-1] < table["restored_objective"].iloc[0]
+    assert table["r_pri"].iloc[-1] < table["r_pri"].iloc[0]
+    assert 0 < table["active_groups"].iloc[0] <= 2 * table["patterns"].iloc[0]
+
+
+def test_convex_relu_workload_runs_the_solvers_iterations() -> None:
+    run = cr_bench.iterations_workload(np, n=300)
+    result = run()
+    assert result.iterations == cr_bench.ITERATIONS and result.setup_flops == 0  # the factor was built outside
+    again = run()
+    np.testing.assert_array_equal(result.V, again.V)  # every call starts from scratch: the same iterations
+
+
+@pytest.mark.gpu
+def test_convex_relu_cupy_matches_numpy() -> None:
+    # float64 BLAS on both sides; 60 ADMM iterations amplify rounding differences mildly: 1e-8 relative
+    cpu = _seeded(_run("convex_relu"))
+    gpu = _seeded(_run("convex_relu", backend="cupy"))
+    for column in ("objective", "restored_objective", "r_pri", "violation"):
+        np.testing.assert_allclose(gpu[column], cpu[column], rtol=1e-8, atol=1e-10)

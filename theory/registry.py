@@ -110,7 +110,7 @@ def topics() -> list[str]:
 
 
 #: Topic modules of ``theory`` whose import registers their claims.
-TOPIC_MODULES: tuple[str, ...] = ("omd", "alf_lb", "ef21", "sor_bandit", "matrix_completion")
+TOPIC_MODULES: tuple[str, ...] = ("omd", "alf_lb", "ef21", "sor_bandit", "matrix_completion", "convex_relu")
 
 
 def _load_topics() -> None:

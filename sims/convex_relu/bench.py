@@ -1,0 +1,255 @@
+r"""Benchmarks of convex ReLU training (``boundlab bench convex_relu``): ADMM against cvxpy + Clarabel.
+
+- ``admm_vs_cvxpy_n2000_d20_P64`` (the issue's target): C(𝒟) with squared loss on a teacher instance (Gaussian
+  features, n = 2000 points, d = 20 columns with the bias, targets of a random width-8 ReLU teacher plus noise
+  0.1), P_s = 64 sampled patterns (deduplicated), β = 0.1·β_max. The candidate is ADMM from scratch (its u-step
+  factorisation included) for a fixed number of iterations K*; the reference is cvxpy + Clarabel on the same
+  program (compilation included). Target: ADMM reaches the relative objective gap 1e-4 with cone violation
+  ≤ 1e-5 at least 50× faster (``target=50``).
+- ``admm_vs_cvxpy_n500``: the same at n = 500, d = 10, P_s = 32, quick (same target).
+
+How the gap is made honest (:func:`admm_pair`; everything below happens in the factory, outside the timings).
+
+1. :func:`tune_rho` probes ρ = c·ρ₀ for c ∈ :data:`RHO_GRID` (ρ₀ the solver's ``default_rho``), ``probe_iter``
+   iterations each, and ranks them by Boyd's normalised residual (no f* needed).
+2. :func:`reference_optimum`: f* is the last objective of a long run (``long_iter`` iterations) at the best-ranked
+   c, accepted only once settled (moving ≤ :data:`SETTLED` relative over its last tenth, violation ≤ 1e-5). The
+   box records the dual certificate ``lower`` ≤ f*(𝒟) of its last iterate beside it, and the reference's own
+   value is compared with f* on every call (``agreement`` = |f_Clarabel − f*|/|f*|).
+3. Tuned ρ: K*(c) = the first recorded iteration (every 10) with |f(v) − f*|/|f*| ≤ 1e-4 and violation ≤ 1e-5
+   (:func:`iterations_to_target`, each run capped at the best K* so far); the c of least K* is kept.
+
+ADMM is deterministic, so the timed run with ``max_iter=K*`` (Boyd's tolerances off, one record at the end)
+returns exactly the iterate that met the target; its gap and violation are recorded in the box on every call.
+The candidate's time thus excludes the tuning of ρ (like the spec's CR7 "tuned ρ"), which took 4-15 times the
+timed run here.
+
+All timed callables run with BLAS limited to one thread, candidate and reference alike: on the shared two-core
+machine threaded OpenBLAS competing with other processes made one ADMM iteration several times slower.
+
+Measured here (:data:`MEASURED`; two shared cores, one BLAS thread), the issue's 50× is **not** reached:
+
+- n = 2000: tuned c = 10, K* = 4170 iterations, ADMM 2.8 s; Clarabel 49 s (status ``optimal_inaccurate``);
+  speed-up 17×. f* (ADMM, 80000 iterations) = 424.64733, certificate lower = 424.64766 (ADMM's f(v) sits 8e-7
+  below it, from its 1e-5-level cone violation), Clarabel 424.64891 (agreement 3.7e-6: Clarabel's answer is
+  within 2.9e-6 of optimal by the certificate). The factory took 4 minutes.
+- n = 500: tuned c = 10, K* = 2140, ADMM 0.17 s; Clarabel 2.4 s; speed-up 15×; agreement 2.6e-7.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from sims.bench import Pair, register_benchmark
+from sims.convex_relu import data
+from sims.convex_relu import experiments as ex
+from solvers.convex_relu import Patterns, beta_max, sample_patterns
+from solvers.convex_relu.admm import admm, default_rho
+from solvers.convex_relu.cvx import solve_cvxpy
+
+__all__ = [
+    "BENCH",
+    "MEASURED",
+    "QUICK",
+    "RHO_GRID",
+    "SETTLED",
+    "TARGET_GAP",
+    "TARGET_VIOLATION",
+    "BenchProblem",
+    "Size",
+    "admm_pair",
+    "bench_problem",
+    "iterations_to_target",
+    "reference_optimum",
+    "tune_rho",
+]
+
+TARGET_GAP, TARGET_VIOLATION = 1e-4, 1e-5
+#: The long run has settled when its objective moves by at most this (relative) over its last tenth: 1% of the
+#: target gap, so K* is defined to within the solver's own progress.
+SETTLED = 1e-6
+
+
+@dataclass(frozen=True)
+class Size:
+    """A benchmark instance and its ADMM budget.
+
+    n points, d columns (bias included), P_s generators, the teacher's width and noise, β = c_β·β_max; the
+    iterations of each ρ probe (``probe_iter``) and of the factory's run that defines f* (``long_iter``).
+    """
+
+    n: int
+    d: int
+    P_s: int
+    probe_iter: int
+    long_iter: int
+    width: int = 8
+    noise: float = 0.1
+    c_beta: float = 0.1
+    seed: int = 0
+
+
+BENCH = Size(2000, 20, 64, probe_iter=4000, long_iter=80000)
+QUICK = Size(500, 10, 32, probe_iter=3000, long_iter=20000)
+#: ρ = c·default_rho for c on this grid; the factory keeps the c of least K* (module docstring).
+RHO_GRID: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0)
+_TINY = 1e-30
+#: Times measured when the benchmarks were written (seconds, one BLAS thread, shared two-core machine).
+MEASURED: dict[str, dict[str, float]] = {
+    "n2000": {"admm": 2.79, "clarabel": 49.1, "K_star": 4170},
+    "n500": {"admm": 0.166, "clarabel": 2.41, "K_star": 2140},
+}
+
+
+@dataclass(frozen=True, eq=False)
+class BenchProblem:
+    """The data, patterns and β of a benchmark instance."""
+
+    X: np.ndarray
+    y: np.ndarray
+    patterns: Patterns
+    beta: float
+    size: Size
+
+
+def bench_problem(size: Size) -> BenchProblem:
+    """The teacher instance of ``size`` (all randomness from ``size.seed``)."""
+    rng = np.random.default_rng(size.seed)
+    ds = data.teacher(size.n, size.d, size.width, rng, noise=size.noise)
+    pats = sample_patterns(ds.X_train, size.P_s, rng)
+    return BenchProblem(ds.X_train, ds.y_train, pats, size.c_beta * beta_max(ds.X_train, ds.y_train, pats), size)
+
+
+def _admm(prob: BenchProblem, rho: float, max_iter: int, record_every: int) -> Any:
+    return admm(prob.X, prob.y, prob.patterns, prob.beta, rho=rho, max_iter=max_iter, abstol=0.0, reltol=0.0,
+                record_every=record_every, stall_window=None)
+
+
+def tune_rho(prob: BenchProblem, probe_iter: int, grid: tuple[float, ...] | None = None) -> dict[str, Any]:
+    """Probe every ρ = c·ρ₀ of the grid (ρ₀ the solver's ``default_rho``) for ``probe_iter`` iterations.
+
+    Returns ``rho0`` and ``probes``: per c, the normalised residual max(r_pri/‖(u, Gu), (v, s)‖,
+    r_dual/(ρ‖λ + Gᵀν‖)) at the end (Boyd's relative stopping quantities; no f* needed), the objective and the
+    violation.
+    """
+    rho0 = default_rho(prob.X, prob.patterns, prob.beta)
+    probes = {}
+    with threadpool_limits(limits=1, user_api="blas"):
+        for c in RHO_GRID if grid is None else grid:
+            # abstol = 0 and a negligible reltol make ε_pri, ε_dual proportional to the scales, never met here
+            res = admm(prob.X, prob.y, prob.patterns, prob.beta, rho=c * rho0, max_iter=probe_iter, abstol=0.0,
+                       reltol=_TINY, record_every=probe_iter, stall_window=None)
+            h = res.history
+            probes[c] = (_TINY * max(h.r_pri[-1] / h.eps_pri[-1], h.r_dual[-1] / h.eps_dual[-1]), res.objective,
+                         res.violation)
+    return {"rho0": rho0, "probes": probes}
+
+
+def reference_optimum(prob: BenchProblem, rho0: float, probes: dict[float, tuple], long_iter: int) -> dict[str, Any]:
+    """f* = the last objective of a long ADMM run at the probed c with the smallest normalised residual (the next
+    one if that run has not settled).
+
+    Settled: the objective moves by at most :data:`SETTLED`·|f*| over the run's last tenth and the violation is
+    ≤ 1e-5 (ADMM's violation plateaus near 1e-6 on these instances while the objective keeps settling); ValueError
+    when neither of the two best runs settles (raise ``long_iter``). The dual certificate ``lower`` ≤ f*(𝒟) of the
+    last iterate (:func:`~sims.convex_relu.experiments.dual_lower_bound`) is recorded, but it is loose at an ADMM
+    iterate (its residual is dual-feasible only to ~1e-3 even with the objective within 1e-7), so the accuracy of
+    f* is judged by the reference's agreement.
+    """
+    tried = []
+    for c in sorted(probes, key=lambda c: probes[c][0])[:2]:
+        with threadpool_limits(limits=1, user_api="blas"):
+            long = _admm(prob, c * rho0, long_iter, 100)
+        h = long.history
+        f_star = float(h.objective[-1])
+        tail = h.objective[-max(2, len(h.objective) // 10):]
+        drift = float(np.max(np.abs(tail - f_star))) / abs(f_star)
+        if drift <= SETTLED and h.violation[-1] <= TARGET_VIOLATION:
+            lower = ex.dual_lower_bound(prob.X, prob.y, prob.patterns, np.asarray(long.V), np.asarray(long.W),
+                                        prob.beta)
+            return {"f_star": f_star, "lower": lower, "certified_gap": (f_star - lower) / abs(f_star),
+                    "drift": drift, "long_rho_mult": c, "long_iter": long_iter, "long_time": float(h.time[-1])}
+        tried.append(f"c={c:g}: drift {drift:.2g}, violation {h.violation[-1]:.2g}")
+    raise ValueError(f"no long ADMM run ({long_iter} iterations) settled ({'; '.join(tried)}); raise long_iter")
+
+
+def iterations_to_target(prob: BenchProblem, rho: float, f_star: float, max_iter: int) -> int | None:
+    """The first recorded iteration (every 10) with |f(v) − f*|/|f*| ≤ 1e-4 and violation ≤ 1e-5; None if none
+    within ``max_iter``."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = admm(prob.X, prob.y, prob.patterns, prob.beta, rho=rho, max_iter=max_iter, abstol=0.0, reltol=0.0,
+                   record_every=10, stall_window=None, f_star=f_star, target_gap=TARGET_GAP,
+                   target_violation=TARGET_VIOLATION, target="violation")
+    return res.iterations if res.status == "converged" else None
+
+
+def admm_pair(size: Size) -> tuple[Pair, dict[str, Any]]:
+    """(candidate, reference) on ``size`` and the box their calls fill in.
+
+    Factory (untimed): :func:`tune_rho` probes the grid, :func:`reference_optimum` defines f*, and the tuned c is
+    the one of least K* (:func:`iterations_to_target`, grid in order of the probes' residuals, each run capped at
+    the best K* so far). Candidate: ``admm(..., rho=c·ρ₀, max_iter=K*)`` from scratch, one record at the end.
+    Reference: ``solve_cvxpy`` with Clarabel. The box holds ``rho0``, ``probes``, ``f_star``, ``lower``,
+    ``certified_gap``, ``drift``, ``long_rho_mult``, ``K_by_c``, ``rho_mult``, ``K_star`` and, after the calls,
+    ``candidate_gap``, ``candidate_violation``, ``reference_value``, ``reference_status``, ``reference_time``,
+    ``agreement``.
+    """
+    prob = bench_problem(size)
+    tuned = tune_rho(prob, size.probe_iter)
+    box: dict[str, Any] = {**tuned, **reference_optimum(prob, tuned["rho0"], tuned["probes"], size.long_iter)}
+    cap, K_by_c = size.long_iter, {}
+    for c in sorted(tuned["probes"], key=lambda c: tuned["probes"][c][0]):
+        K_by_c[c] = iterations_to_target(prob, c * tuned["rho0"], box["f_star"], cap)
+        if K_by_c[c] is not None:
+            cap = K_by_c[c]
+    reached = {c: K for c, K in K_by_c.items() if K is not None}
+    if not reached:
+        raise ValueError(f"no ρ of the grid reached the target within {size.long_iter} iterations")
+    best = min(reached, key=reached.__getitem__)
+    box.update(K_by_c=K_by_c, rho_mult=best, K_star=reached[best])
+    rho = best * tuned["rho0"]
+
+    def candidate() -> Any:
+        with threadpool_limits(limits=1, user_api="blas"):
+            res = _admm(prob, rho, box["K_star"], box["K_star"])
+        box["candidate_gap"] = abs(res.objective - box["f_star"]) / abs(box["f_star"])
+        box["candidate_violation"] = res.violation
+        return res
+
+    def reference() -> Any:
+        with threadpool_limits(limits=1, user_api="blas"):
+            res = solve_cvxpy(prob.X, prob.y, prob.patterns, prob.beta, solver="CLARABEL")
+        box["reference_value"], box["reference_status"] = res.value, res.status
+        box["reference_time"] = res.solve_time
+        box["agreement"] = abs(res.value - box["f_star"]) / abs(box["f_star"]) if res.ok else math.inf
+        return res
+
+    return (candidate, reference), box
+
+
+def _describe(size: Size) -> str:
+    got = MEASURED.get(f"n{size.n}")
+    where = (f"; measured here: ADMM {got['admm']:.2g} s (K* = {got['K_star']:.0f}), Clarabel {got['clarabel']:.3g} "
+             f"s, speed-up {got['clarabel'] / got['admm']:.2g}×") if got else ""
+    return (f"ADMM from scratch (ρ = c·default_rho, c tuned on {list(RHO_GRID)} in the factory; K* iterations to gap "
+            f"1e-4 with violation ≤ 1e-5; n = {size.n}, d = {size.d}, P_s = {size.P_s}, squared loss, "
+            f"β = {size.c_beta:g}·β_max){where}")
+
+
+@register_benchmark("convex_relu", "admm_vs_cvxpy_n2000_d20_P64", candidate=_describe(BENCH),
+                    reference="cvxpy + Clarabel on the same C(𝒟) (compilation included; about 50 s here)",
+                    repeats=1, target=50.0, warm_reference=False)
+def _bench_n2000() -> Pair:
+    return admm_pair(BENCH)[0]
+
+
+@register_benchmark("convex_relu", "admm_vs_cvxpy_n500", candidate=_describe(QUICK),
+                    reference="cvxpy + Clarabel on the same C(𝒟) (compilation included)", repeats=3, target=50.0,
+                    warm_reference=False)
+def _bench_n500() -> Pair:
+    return admm_pair(QUICK)[0]
