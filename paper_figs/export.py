@@ -25,6 +25,7 @@ from typing import Any
 
 from paper_figs import FigureSpec
 from paper_figs import alf_lb as _alf_lb
+from paper_figs import convex_relu as _convex_relu
 from paper_figs import ef21 as _ef21
 from paper_figs import matrix_completion as _matrix_completion
 from paper_figs import omd as _omd
@@ -35,7 +36,8 @@ __all__ = ["FIGURES", "FORMATS", "ExportReport", "find_browser", "write_figures"
 #: Figures per topic, in the order they are written.
 FIGURES: dict[str, list[FigureSpec]] = {"omd": list(_omd.FIGURES), "alf_lb": list(_alf_lb.FIGURES),
                                         "ef21": list(_ef21.FIGURES), "sor_bandit": list(_sor_bandit.FIGURES),
-                                        "matrix_completion": list(_matrix_completion.FIGURES)}
+                                        "matrix_completion": list(_matrix_completion.FIGURES),
+                                        "convex_relu": list(_convex_relu.FIGURES)}
 FORMATS: tuple[str, ...] = ("html", "pdf", "png")
 STATIC_FORMATS: tuple[str, ...] = ("pdf", "png")
 NO_BROWSER = ("static export needs Chromium: apt-get install chromium, or set BROWSER_PATH to a "
