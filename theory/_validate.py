@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["as_float", "scalar_or_array"]
+__all__ = ["as_count", "as_float", "as_matrix", "scalar_or_array"]
 
 
 def scalar_or_array(x: ArrayLike) -> float | np.ndarray:
@@ -37,4 +37,22 @@ def as_float(name: str, x: ArrayLike, *, above: float | None = None, at_least: f
         raise ValueError(f"{name} must be ≥ {at_least:g}{why}, got {x!r}")
     if at_most is not None and np.any(arr > at_most):
         raise ValueError(f"{name} must be ≤ {at_most:g}{why}, got {x!r}")
+    return arr
+
+
+def as_count(name: str, x: ArrayLike, low: int = 1) -> np.ndarray:
+    """``x`` as an array of integers ≥ ``low`` (floats with integral values are accepted)."""
+    arr = as_float(name, x, at_least=low)
+    if np.any(arr != np.round(arr)):
+        raise ValueError(f"{name} must be an integer ≥ {low}, got {x!r}")
+    return arr
+
+
+def as_matrix(name: str, x: ArrayLike) -> np.ndarray:
+    """``x`` as a finite 2-D float array; ValueError naming ``name`` otherwise."""
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got non-finite entries")
     return arr

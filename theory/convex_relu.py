@@ -194,7 +194,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from theory._validate import as_count as _as_count
 from theory._validate import as_float as _as_float
+from theory._validate import as_matrix as _matrix
 from theory._validate import scalar_or_array as _out
 from theory.registry import Claim, ClaimKind, register
 
@@ -245,23 +247,6 @@ LOSSES: tuple[str, ...] = ("squared", "hinge")
 
 
 # ---------------------------------------------------------------- argument helpers
-def _as_count(name: str, x: ArrayLike, low: int = 1) -> np.ndarray:
-    """``x`` as an array of integers ≥ ``low`` (floats with integral values are accepted)."""
-    arr = _as_float(name, x, at_least=low)
-    if np.any(arr != np.round(arr)):
-        raise ValueError(f"{name} must be an integer ≥ {low}, got {x!r}")
-    return arr
-
-
-def _matrix(name: str, x: ArrayLike) -> np.ndarray:
-    arr = np.asarray(x, dtype=float)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got non-finite entries")
-    return arr
-
-
 def _vector(name: str, x: ArrayLike, length: int) -> np.ndarray:
     arr = np.asarray(x, dtype=float)
     if arr.shape != (length,):

@@ -181,6 +181,20 @@ def _check_rng(rng: Any, method: Method) -> Any:
     raise TypeError(f"rng must be a np.random.Generator, an int seed or None, got {type(rng).__name__}")
 
 
+def _check_method_fits(method: Method, n: int, d: int, gamma: float, theorem_step: float | None) -> None:
+    """The method's compressor and smoothness fit the problem; warn when γ exceeds the theorem's step."""
+    if method.compressor is not None:
+        method.compressor.alpha(d)  # k <= d, and a contractive compressor (not scaled RandK with k <= d/2)
+    if method.smoothness is not None and method.smoothness.shape[0] != n:
+        raise ValueError(f"the method's smoothness has {method.smoothness.shape[0]} entries, "
+                         f"problem.n_clients is {n}")
+    if theorem_step is not None:
+        theorem_step = check_positive("theorem_step", theorem_step)
+        if gamma > theorem_step * (1 + 1e-12):
+            warnings.warn(f"gamma = {gamma:.6g} exceeds the theorem's step-size limit {theorem_step:.6g}; "
+                          "the claim does not cover this run", StepSizeWarning, stacklevel=3)
+
+
 def run(problem: Problem, method: Method, gamma: float, T: int, *, x0: Any, rng: Any = None,
         tol: float | None = None, theorem_step: float | None = None, divergence: float = 1e30,
         backend: Literal["auto", "numba", "xp"] = "auto") -> Trajectory:
@@ -233,16 +247,7 @@ def run(problem: Problem, method: Method, gamma: float, T: int, *, x0: Any, rng:
     if backend not in ("auto", "numba", "xp"):
         raise ValueError(f"backend must be 'auto', 'numba' or 'xp', got {backend!r}")
     rng = _check_rng(rng, method)
-    if method.compressor is not None:
-        method.compressor.alpha(d)  # k <= d, and a contractive compressor (not scaled RandK with k <= d/2)
-    if method.smoothness is not None and method.smoothness.shape[0] != n:
-        raise ValueError(f"the method's smoothness has {method.smoothness.shape[0]} entries, "
-                         f"problem.n_clients is {n}")
-    if theorem_step is not None:
-        theorem_step = check_positive("theorem_step", theorem_step)
-        if gamma > theorem_step * (1 + 1e-12):
-            warnings.warn(f"gamma = {gamma:.6g} exceeds the theorem's step-size limit {theorem_step:.6g}; "
-                          "the claim does not cover this run", StepSizeWarning, stacklevel=2)
+    _check_method_fits(method, n, d, gamma, theorem_step)
 
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected and reported
         grads = problem.client_grads(x)
@@ -392,16 +397,7 @@ def run_batch(problem: Problem | Sequence[Problem], method: Method, gamma: float
         if isinstance(rng, np.random.Generator) or not isinstance(rng, Sequence) or len(rng) != S:
             raise TypeError(f"rng must be None or a sequence of S = {S} generators or int seeds")
         rngs = [_check_rng(r, method) for r in rng]
-    if method.compressor is not None:
-        method.compressor.alpha(d)
-    if method.smoothness is not None and method.smoothness.shape[0] != n:
-        raise ValueError(f"the method's smoothness has {method.smoothness.shape[0]} entries, "
-                         f"problem.n_clients is {n}")
-    if theorem_step is not None:
-        theorem_step = check_positive("theorem_step", theorem_step)
-        if gamma > theorem_step * (1 + 1e-12):
-            warnings.warn(f"gamma = {gamma:.6g} exceeds the theorem's step-size limit {theorem_step:.6g}; "
-                          "the claim does not cover this run", StepSizeWarning, stacklevel=2)
+    _check_method_fits(method, n, d, gamma, theorem_step)
     batch_grads = getattr(probs[0], "client_grads_batch", None) if all(p is probs[0] for p in probs) else None
 
     def client_grads(Z: Any) -> Any:
