@@ -26,8 +26,9 @@ scale's value, anything else replaces it.
 feasibility: an upper bound on f*(𝒟)), ``flops`` and ``time`` (seconds since the start, setup included)),
 then ``train_mse`` (of the recovered network at the end, on every row), ``active_groups``, ``status``,
 ``size_n``, ``size_d``, ``patterns``, ``beta``, ``setup_time_s``, ``wall_time_s``, ``iteration_time_s`` and
-``device``. The times exclude the data and pattern draws and one discarded warm-up run of 2 iterations
-(numba's cache load, CuPy's kernel compilation); every other column is a function of the seed.
+``device``. The times run with one BLAS thread on the CPU and exclude the data and pattern draws and one
+discarded warm-up run of 2 iterations (numba's cache load, CuPy's kernel compilation); every other column
+is a function of the seed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from sims.convex_relu.data import teacher
 from sims.runner import register_experiment
@@ -103,14 +105,15 @@ def practical_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd
     X, y, patterns, beta = practical_instance(cfg, rng)
     Xd, yd = xp.asarray(X), xp.asarray(y)
     pd_ = Patterns(xp.asarray(patterns.masks), xp.asarray(patterns.generators))
-    rho = None if cfg["rho_scale"] is None else cfg["rho_scale"] * lambda_max_H(Xd, pd_.masks)
-    admm(Xd, yd, pd_, beta, rho=rho, max_iter=2, stall_window=None)  # warm-up, discarded
-    synchronize(backend)
-    start = time.perf_counter()
-    result = admm(Xd, yd, pd_, beta, rho=rho, max_iter=cfg["iterations"], record_every=cfg["record_every"],
-                  stall_window=None)
-    synchronize(backend)
-    wall = time.perf_counter() - start
+    with threadpool_limits(limits=1, user_api="blas"):  # one BLAS thread, as in every convex_relu experiment
+        rho = None if cfg["rho_scale"] is None else cfg["rho_scale"] * lambda_max_H(Xd, pd_.masks)
+        admm(Xd, yd, pd_, beta, rho=rho, max_iter=2, stall_window=None)  # warm-up, discarded
+        synchronize(backend)
+        start = time.perf_counter()
+        result = admm(Xd, yd, pd_, beta, rho=rho, max_iter=cfg["iterations"], record_every=cfg["record_every"],
+                      stall_window=None)
+        synchronize(backend)
+        wall = time.perf_counter() - start
     residual = to_numpy(result.network().forward(Xd)) - y
     history = result.history.as_dict()
     table = pd.DataFrame({key: to_numpy(history[key]) for key in HISTORY})
