@@ -22,18 +22,29 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import pandas as pd
 
 from sims.backend import check_backend_name, current_backend, device_name, synchronize, unavailable_reason
 
-__all__ = ["Benchmark", "BenchmarkUnavailable", "benchmarks", "register_benchmark", "run_benchmarks"]
+__all__ = ["Benchmark", "BenchmarkUnavailable", "benchmarks", "cupy_or_skip", "register_benchmark", "run_benchmarks"]
 
 Pair = tuple[Callable[[], object], Callable[[], object]]
 
 
 class BenchmarkUnavailable(RuntimeError):
     """Raised by a factory when its benchmark cannot run on this machine; the message says why."""
+
+
+def cupy_or_skip() -> ModuleType:
+    """CuPy, for a GPU benchmark's factory; :class:`BenchmarkUnavailable` with the one-line reason without it."""
+    from sims.backend import BackendUnavailable, array_module
+
+    try:
+        return array_module("cupy")
+    except BackendUnavailable as err:
+        raise BenchmarkUnavailable(str(err)) from None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from sims.store import config_hash, jsonable, load_table, provenance, save_table
 __all__ = [
     "BackendUse",
     "Experiment",
+    "apply_scale",
     "cache_key",
     "checkpoints",
     "derive_seed",
@@ -121,6 +122,18 @@ def get_experiment(topic: str, name: str) -> Experiment:
     except KeyError:
         known = ", ".join(sorted(n for t, n in _EXPERIMENTS if t == topic))
         raise KeyError(f"unknown experiment {name!r} of topic {topic!r}; known: {known}") from None
+
+
+def apply_scale(config: Mapping[str, Any], scales: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """``config`` with every None value of a key that ``config["scale"]`` presets replaced by the preset's.
+
+    The practical experiments' ``scale`` keys (quick | gpu) name size presets; an explicit value wins.
+    ValueError naming ``scale`` for an unknown preset.
+    """
+    scale = config["scale"]
+    if scale not in scales:
+        raise ValueError(f"scale must be one of {sorted(scales)}, got {scale!r}")
+    return {**config, **{key: value for key, value in scales[scale].items() if config[key] is None}}
 
 
 def checkpoints(T: int, first: int = 1) -> np.ndarray:

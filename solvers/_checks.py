@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -50,3 +51,17 @@ def check_int(name: str, value: int, low: int = 1) -> int:
 def check_horizon(T: int) -> int:
     """Return ``T`` as an int, or raise if it is not an integer >= 1."""
     return check_int("T", T, 1)
+
+
+def check_rng(rng: Any, *, allow_none: bool = False) -> Any:
+    """``rng`` as a numpy Generator: a Generator as it is, an int seed through ``default_rng``.
+
+    None is returned as None when ``allow_none``; anything else (a bool included) is a TypeError naming ``rng``.
+    """
+    if isinstance(rng, np.random.Generator) or (allow_none and rng is None):
+        return rng
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    allowed = "a numpy Generator, an int seed or None" if allow_none else "a numpy Generator or an int seed"
+    raise TypeError(f"rng must be {allowed}, got {type(rng).__name__}")
+

@@ -20,7 +20,7 @@ import numpy as np
 
 from sims.alf_lb import moe
 from sims.alf_lb.practical import PRACTICAL_DEFAULTS, resolve
-from sims.bench import BenchmarkUnavailable, Pair, register_benchmark
+from sims.bench import Pair, cupy_or_skip, register_benchmark
 
 __all__ = ["SCHEDULE", "TRAIN_SEQS", "step_workload"]
 
@@ -58,10 +58,5 @@ def step_workload(xp: ModuleType, **overrides: object) -> tuple[Callable[[], Non
                     reference="the same step on CPU (numpy + numba routing, one BLAS thread)",
                     backend="cupy", target=None)
 def _moe_step() -> Pair:
-    from sims.backend import BackendUnavailable, array_module
-
-    try:
-        xp = array_module("cupy")
-    except BackendUnavailable as err:
-        raise BenchmarkUnavailable(str(err)) from None
+    xp = cupy_or_skip()
     return step_workload(xp)[0], step_workload(np)[0]

@@ -834,9 +834,8 @@ def make_spec(config: dict[str, Any], arm: str) -> TrainSpec:
                      float(config["adam_eps"]), float(config["weight_decay"]))
 
 
-@register_experiment("alf_lb", "moe", MOE_DEFAULTS)
-def moe_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
-    """A small MoE layer trained with no balancing, the aux loss and ALF-LB from the same data and start."""
+def check_moe_config(config: dict[str, Any]) -> list[Any]:
+    """The specs (:func:`make_spec`) of a moe config's arms, after checking arms, dtype and K ≤ experts."""
     arms = [config["arms"]] if isinstance(config["arms"], str) else list(config["arms"])
     if not arms or any(a not in ARMS for a in arms):
         raise ValueError(f"arms must be a non-empty list of {sorted(ARMS)}, got {config['arms']!r}")
@@ -845,7 +844,13 @@ def moe_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.DataF
     K, E = check_int("K", config["K"]), check_int("experts", config["experts"])
     if K > E:
         raise ValueError(f"K must be <= experts = {E}, got {K}")
-    specs = [make_spec(config, arm) for arm in arms]  # validate every arm before any work
+    return [make_spec(config, arm) for arm in arms]
+
+
+@register_experiment("alf_lb", "moe", MOE_DEFAULTS)
+def moe_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
+    """A small MoE layer trained with no balancing, the aux loss and ALF-LB from the same data and start."""
+    specs = check_moe_config(config)  # every arm validated before any work
     xp = array_module(config["backend"])
     steps = check_int("steps", config["steps"])
     micros, per_micro = check_int("micros", config["micros"]), check_int("seqs_per_micro",
@@ -856,7 +861,7 @@ def moe_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.DataF
     data = make_data(task, rng, seq_len=config["seq_len"], train_seqs=config["train_seqs"],
                      test_seqs=config["test_seqs"], steps=steps, seqs_per_step=micros * per_micro, xp=xp,
                      dtype=config["dtype"])
-    params = init_params(rng, dim=config["dim"], experts=E, hidden=config["hidden"],
+    params = init_params(rng, dim=config["dim"], experts=config["experts"], hidden=config["hidden"],
                          router_std=config["router_std"], xp=xp, dtype=config["dtype"])
     with _single_threaded_blas(xp):
         tables = [train(init_state(params), spec, data, steps, log_every=config["log_every"])[1] for spec in specs]

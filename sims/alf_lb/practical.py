@@ -91,15 +91,7 @@ def practical_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd
 
     cfg = resolve(config)
     backend = check_backend_name(cfg["backend"])
-    arms = [cfg["arms"]] if isinstance(cfg["arms"], str) else list(cfg["arms"])
-    if not arms or any(a not in moe.ARMS for a in arms):
-        raise ValueError(f"arms must be a non-empty list of {sorted(moe.ARMS)}, got {cfg['arms']!r}")
-    if cfg["dtype"] not in ("float32", "float64"):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {cfg['dtype']!r}")
-    K, E = check_int("K", cfg["K"]), check_int("experts", cfg["experts"])
-    if K > E:
-        raise ValueError(f"K must be <= experts = {E}, got {K}")
-    specs = [moe.make_spec(cfg, arm) for arm in arms]
+    specs = moe.check_moe_config(cfg)
     steps, log_every = check_int("steps", cfg["steps"]), check_int("log_every", cfg["log_every"])
     micros, per_micro = check_int("micros", cfg["micros"]), check_int("seqs_per_micro", cfg["seqs_per_micro"])
     xp = array_module(backend)  # BackendUnavailable (one line) before any work
@@ -111,8 +103,8 @@ def practical_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd
     data = moe.make_data(task, rng, seq_len=cfg["seq_len"], train_seqs=cfg["train_seqs"],
                          test_seqs=cfg["test_seqs"], steps=steps, seqs_per_step=micros * per_micro, xp=xp,
                          dtype=cfg["dtype"])
-    params = moe.init_params(rng, dim=cfg["dim"], experts=E, hidden=cfg["hidden"], router_std=cfg["router_std"],
-                             xp=xp, dtype=cfg["dtype"])
+    params = moe.init_params(rng, dim=cfg["dim"], experts=cfg["experts"], hidden=cfg["hidden"],
+                             router_std=cfg["router_std"], xp=xp, dtype=cfg["dtype"])
     tables = []
     with moe._single_threaded_blas(xp):
         for spec in specs:

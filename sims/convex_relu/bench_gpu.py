@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sims.bench import BenchmarkUnavailable, Pair, register_benchmark
+from sims.bench import Pair, cupy_or_skip, register_benchmark
 from sims.convex_relu.practical import PRACTICAL_DEFAULTS, practical_instance, resolve
 from solvers.convex_relu import admm, default_rho, dense_factor
 from solvers.convex_relu.patterns import Patterns
@@ -50,10 +50,5 @@ def iterations_workload(xp: ModuleType, **overrides: Any) -> Callable[[], Any]:
                     candidate="20 ADMM iterations, n = 10⁵, on GPU (CuPy)",
                     reference="the same iterations on CPU (numpy + numba)", repeats=3, backend="cupy", target=None)
 def _admm_iterations() -> Pair:
-    from sims.backend import BackendUnavailable, array_module
-
-    try:
-        xp = array_module("cupy")
-    except BackendUnavailable as err:
-        raise BenchmarkUnavailable(str(err)) from None
+    xp = cupy_or_skip()
     return iterations_workload(xp), iterations_workload(np)

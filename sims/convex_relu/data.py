@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from sklearn import datasets as skd
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_rng
 
 __all__ = [
     "DATASETS",
@@ -62,12 +62,6 @@ SCALINGS: tuple[str, ...] = ("standard", "minmax", "none")
 TASKS: tuple[str, ...] = ("regression", "classification")
 
 
-def _rng(rng: np.random.Generator | int) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
-        raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
-    return np.random.default_rng(int(rng))
 
 
 def _frozen(a: np.ndarray, dtype: Any = float) -> np.ndarray:
@@ -209,7 +203,7 @@ def split_and_scale(X: Any, y: Any, rng: np.random.Generator | int, test_fractio
     Dataset
     """
     Xa, ya = _check_xy(X, y)
-    gen = _rng(rng)
+    gen = check_rng(rng)
     f = _check_fraction(test_fraction)
     _check_choice("scaling", scaling, SCALINGS)
     binary = bool(np.all(np.abs(ya) == 1))
@@ -275,7 +269,7 @@ def spiral2d(n: int, rng: np.random.Generator | int, *, noise: float = 0.05, tur
     n = check_int("n", n, 4)
     noise = check_positive("noise", noise, allow_zero=True)
     turns = check_positive("turns", turns)
-    gen = _rng(rng)
+    gen = check_rng(rng)
     y = _balanced_labels(n, gen)
     t = gen.uniform(0.05, 1.0, n)
     angle = 2 * np.pi * turns * t
@@ -309,7 +303,7 @@ def teacher(n: int, d: int, width: int, rng: np.random.Generator | int, *, noise
     d = check_int("d", d, 2)
     width = check_int("width", width, 1)
     noise = check_positive("noise", noise, allow_zero=True)
-    gen = _rng(rng)
+    gen = check_rng(rng)
     Xf = gen.standard_normal((n, d - 1))
     U = gen.standard_normal((width, d)) / np.sqrt(d)
     alpha = gen.standard_normal(width) / np.sqrt(width)
@@ -338,7 +332,7 @@ def gaussian_mixture(n: int, rng: np.random.Generator | int, *, d: int = 3, sepa
     n = check_int("n", n, 4)
     d = check_int("d", d, 2)
     separation = check_positive("separation", separation, allow_zero=True)
-    gen = _rng(rng)
+    gen = check_rng(rng)
     y = _balanced_labels(n, gen)
     e = gen.standard_normal(d - 1)
     e /= np.linalg.norm(e)
@@ -351,7 +345,7 @@ def moons(n: int, rng: np.random.Generator | int, *, noise: float = 0.1, test_fr
     """scikit-learn's two half-moons (``make_moons``), labels ±1 (class 1 → +1), d = 3 with the bias."""
     n = check_int("n", n, 4)
     noise = check_positive("noise", noise, allow_zero=True)
-    gen = _rng(rng)
+    gen = check_rng(rng)
     X, t = skd.make_moons(n_samples=n, noise=noise, random_state=_random_state(gen))
     return split_and_scale(X, 2.0 * t - 1.0, gen, test_fraction, scaling, task="classification", name="moons")
 
@@ -367,7 +361,7 @@ def circles(n: int, rng: np.random.Generator | int, *, noise: float = 0.05, fact
     factor = check_positive("factor", factor)
     if factor >= 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-    gen = _rng(rng)
+    gen = check_rng(rng)
     X, t = skd.make_circles(n_samples=n, noise=noise, factor=factor, random_state=_random_state(gen))
     return split_and_scale(X, 2.0 * t - 1.0, gen, test_fraction, scaling, task="classification", name="circles")
 

@@ -41,7 +41,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from sims.convex_relu.data import teacher
-from sims.runner import register_experiment
+from sims.runner import apply_scale, register_experiment
 from solvers._checks import check_int, check_positive
 from solvers._xp import to_numpy
 from solvers.convex_relu import admm, beta_max, sample_patterns
@@ -72,10 +72,7 @@ COLUMNS: tuple[str, ...] = (*HISTORY, "train_mse", "active_groups", "status", "s
 
 def resolve(config: dict[str, Any]) -> dict[str, Any]:
     """``config`` with every None size replaced by the value of its ``scale``, validated."""
-    scale = config["scale"]
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
-    cfg = {**config, **{key: value for key, value in SCALES[scale].items() if config[key] is None}}
+    cfg = apply_scale(config, SCALES)
     for key, low in (("n", 2), ("d", 2), ("P", 1), ("iterations", 1), ("record_every", 1), ("teacher_width", 1)):
         check_int(key, cfg[key], low)
     check_positive("c_beta", cfg["c_beta"])

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sims.bench import BenchmarkUnavailable, Pair, register_benchmark
+from sims.bench import Pair, cupy_or_skip, register_benchmark
 from sims.ef21 import experiments as ex
 from sims.ef21.practical import PRACTICAL_DEFAULTS, training_configs
 
@@ -61,11 +61,6 @@ def round_workload(instance: tuple[Any, np.ndarray, Any, float], xp: ModuleType)
                     reference="the same round on CPU (numpy products + fused numba update)",
                     backend="cupy", target=None)
 def _ef21w_round() -> Pair:
-    from sims.backend import BackendUnavailable, array_module
-
-    try:
-        xp = array_module("cupy")
-    except BackendUnavailable as err:
-        raise BenchmarkUnavailable(str(err)) from None
+    xp = cupy_or_skip()
     instance = bench_instance()
     return round_workload(instance, xp)[0], round_workload(instance, np)[0]

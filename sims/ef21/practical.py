@@ -56,7 +56,7 @@ import pandas as pd
 
 import solvers.ef21 as se
 from sims.ef21 import experiments as ex
-from sims.runner import register_experiment
+from sims.runner import apply_scale, register_experiment
 from solvers._checks import check_int
 
 __all__ = ["COLUMNS", "PRACTICAL_DEFAULTS", "SCALES", "STEP_OF", "practical_experiment", "resolve", "training_configs"]
@@ -84,10 +84,7 @@ _DATASET = {"least_squares": "least_squares", "logistic": "synthetic"}
 
 def resolve(config: dict[str, Any]) -> dict[str, Any]:
     """``config`` with every None size replaced by the value of its ``scale``."""
-    scale = config["scale"]
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
-    return {**config, **{key: value for key, value in SCALES[scale].items() if config[key] is None}}
+    return apply_scale(config, SCALES)
 
 
 def training_configs(config: dict[str, Any]) -> list[dict[str, Any]]:

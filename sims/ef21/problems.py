@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_rng
 from solvers._xp import array_namespace
 from theory import ef21 as th
 
@@ -60,12 +60,6 @@ Array = Any  # numpy.ndarray or cupy.ndarray
 
 
 # ---------------------------------------------------------------- shared helpers
-def _as_rng(rng: np.random.Generator | int) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
 
 
 def heterogeneity_scales(n_clients: int, zeta: float, profile: str = "dominant") -> np.ndarray:
@@ -320,7 +314,7 @@ def synthetic_classification(n_samples: int, d: int, rng: np.random.Generator | 
     n_samples = check_int("n_samples", n_samples, 1)
     d = check_int("d", d, 1)
     noise = check_positive("noise", noise, allow_zero=True)
-    gen = _as_rng(rng)
+    gen = check_rng(rng)
     x_true = gen.standard_normal(d)
     X = gen.standard_normal((n_samples, d))
     eps = gen.standard_normal(n_samples)
@@ -420,7 +414,7 @@ def make_logistic(X: np.ndarray, y: np.ndarray, n_clients: int, rng: np.random.G
         raise ValueError(f"n_clients must be ≤ n_samples = {X.shape[0]}, got {n}")
     lam = check_positive("lam", lam, allow_zero=True)
     scales = heterogeneity_scales(n, heterogeneity, profile)
-    gen = _as_rng(rng)
+    gen = check_rng(rng)
     parts = np.array_split(gen.permutation(X.shape[0]), n)
     A_list = [X[idx] * np.sqrt(s) for idx, s in zip(parts, scales, strict=True)]
     return LogisticProblem.from_clients(A_list, [y[idx] for idx in parts], lam=lam)
@@ -578,7 +572,7 @@ def make_least_squares(n_clients: int, samples_per_client: int | Sequence[int], 
     noise = check_positive("noise", noise, allow_zero=True)
     spread = check_positive("optimum_spread", optimum_spread, allow_zero=True)
     scales = heterogeneity_scales(n, heterogeneity, profile)
-    gen = _as_rng(rng)
+    gen = check_rng(rng)
     x_true = gen.standard_normal(d)
     rows = gen.standard_normal((sum(counts), d))
     offsets = gen.standard_normal((n, d))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import solvers.matrix_completion as smc
-from sims.bench import BenchmarkUnavailable, Pair, register_benchmark
+from sims.bench import Pair, cupy_or_skip, register_benchmark
 from sims.matrix_completion import experiments as ex
 from sims.matrix_completion.practical import PRACTICAL_DEFAULTS, on_backend, resolve
 
@@ -66,12 +66,7 @@ def round_workload(instance: tuple[smc.Observations, np.ndarray, np.ndarray, dic
                     reference="the same round on CPU (numba kernels, one BLAS thread)",
                     repeats=3, backend="cupy", target=None)
 def _altmin_round() -> Pair:
-    from sims.backend import BackendUnavailable, array_module
-
-    try:
-        xp = array_module("cupy")
-    except BackendUnavailable as err:
-        raise BenchmarkUnavailable(str(err)) from None
+    xp = cupy_or_skip()
     ex.warm_up()
     instance = bench_instance()
     return round_workload(instance, xp), round_workload(instance, np)

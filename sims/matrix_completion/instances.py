@@ -31,7 +31,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 import scipy.linalg
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_rng
 from theory.matrix_completion import condition_number, incoherence, probability_for_ratio
 
 __all__ = ["Instance", "Omega", "add_noise", "coherence_dial", "incoherent", "sample", "spiky"]
@@ -40,12 +40,6 @@ __all__ = ["Instance", "Omega", "add_noise", "coherence_dial", "incoherent", "sa
 DENSE_LIMIT: int = 25_000_000
 
 
-def _rng(rng: np.random.Generator | int) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
-        raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
-    return np.random.default_rng(int(rng))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -214,7 +208,7 @@ def incoherent(m: int = 400, n: int = 500, k: int = 5, kappa: float = 3.0,
     if basis not in ("gaussian", "hadamard", "fourier"):
         raise ValueError(f"basis must be 'gaussian', 'hadamard' or 'fourier', got {basis!r}")
     sigma = _spectrum(k, kappa, spectrum)
-    g = _rng(rng)
+    g = check_rng(rng)
     if basis == "gaussian":
         U, V = _haar_orthonormal(m, k, g), _haar_orthonormal(n, k, g)
     else:
@@ -244,7 +238,7 @@ def spiky(m: int, n: int, k: int, sigma_spike: float, *, rng: np.random.Generato
     kappa = check_positive("kappa", kappa)
     if kappa < 1:
         raise ValueError(f"kappa must be ≥ 1, got {kappa}")
-    g = _rng(rng)
+    g = check_rng(rng)
     U = np.zeros((m, k))
     V = np.zeros((n, k))
     U[0, 0] = V[0, 0] = 1.0
@@ -277,7 +271,7 @@ def coherence_dial(m: int, n: int, k: int, alpha: float, s: int, *, rng: np.rand
     if kappa < 1:
         raise ValueError(f"kappa must be ≥ 1, got {kappa}")
     sigma = _spectrum(k, kappa, spectrum)
-    g = _rng(rng)
+    g = check_rng(rng)
     U = _haar_orthonormal(m, k, g, s, 1.0 + alpha)
     V = _haar_orthonormal(n, k, g, s, 1.0 + alpha)
     return Instance.from_factors(U, sigma, V)
@@ -362,7 +356,7 @@ def sample(shape: tuple[int, int], rng: np.random.Generator | int, p: float | No
     p = check_positive("p", p, allow_zero=True)
     if p > 1:
         raise ValueError(f"p must be ≤ 1, got {p}")
-    g = _rng(rng)
+    g = check_rng(rng)
     total = m * n
     size = int(g.binomial(total, p))
     lin = _distinct_uniform(total, size, g)
@@ -378,4 +372,4 @@ def add_noise(values: np.ndarray, sigma: float, rng: np.random.Generator | int) 
     sigma = check_positive("sigma", sigma, allow_zero=True)
     if sigma == 0:
         return v.copy()
-    return v + sigma * _rng(rng).standard_normal(v.shape)
+    return v + sigma * check_rng(rng).standard_normal(v.shape)

@@ -45,7 +45,7 @@ import pandas as pd
 import solvers.matrix_completion as smc
 from sims.matrix_completion import experiments as ex
 from sims.matrix_completion import instances as ins
-from sims.runner import register_experiment
+from sims.runner import apply_scale, register_experiment
 from solvers._checks import check_int, check_positive
 
 __all__ = ["COLUMNS", "PRACTICAL_DEFAULTS", "SCALES", "on_backend", "practical_experiment", "resolve"]
@@ -70,10 +70,7 @@ _FIELDS = ("rows", "cols", "values", "row_ptr", "csc_perm", "col_ptr")
 
 def resolve(config: dict[str, Any]) -> dict[str, Any]:
     """``config`` with every None size replaced by the value of its ``scale``."""
-    scale = config["scale"]
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
-    return {**config, **{key: value for key, value in SCALES[scale].items() if config[key] is None}}
+    return apply_scale(config, SCALES)
 
 
 def on_backend(obs: smc.Observations, xp: ModuleType) -> smc.Observations:

@@ -48,11 +48,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_rng
 from solvers._xp import array_namespace, to_numpy
 from solvers.convex_relu._validate import check_data, check_eps, check_loss, check_patterns, check_weights
 from solvers.convex_relu.network import ReLUNetwork
-from solvers.convex_relu.patterns import _as_rng
 
 __all__ = [
     "AttackResult",
@@ -328,7 +327,7 @@ def _pgd_options(steps: Any, restarts: Any, rng: Any) -> tuple[int, int, np.rand
         if restarts > 1:
             raise ValueError("rng is required when restarts > 1 (random starts in the box)")
         return steps, restarts, None
-    return steps, restarts, _as_rng(rng)
+    return steps, restarts, check_rng(rng)
 
 
 def fgsm(network: ReLUNetwork, X: Any, y: Any, eps: float, loss: str = "squared") -> AttackResult:

@@ -31,13 +31,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_rng
 from solvers._xp import array_namespace, to_numpy
 from solvers.convex_relu._validate import check_beta, check_data, check_loss
 from solvers.convex_relu.adversarial import _pgd, pointwise_loss
 from solvers.convex_relu.losses import loss_grad, loss_value
 from solvers.convex_relu.network import ReLUNetwork
-from solvers.convex_relu.patterns import _as_rng
 
 __all__ = ["NonconvexResult", "train_nonconvex"]
 
@@ -148,7 +147,7 @@ def train_nonconvex(X: Any, y: Any, width: int, beta: float, *, loss: Literal["s
         raise ValueError(f"batch_size must be <= n = {n}, got {batch_size}")
     if method == "gd" and batch_size != n:
         raise ValueError(f"batch_size must be None or n = {n} for method='gd' (full batch), got {batch_size}")
-    rng = _as_rng(rng)
+    rng = check_rng(rng)
     init_scale = check_positive("init_scale", init_scale)
     adv_eps = check_positive("adv_eps", adv_eps, allow_zero=True)
     if adv_attack not in ("pgd", "fgsm"):

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from solvers._checks import check_int
+from solvers._checks import check_int, check_rng
 from solvers._xp import array_namespace, to_numpy
 
 __all__ = ["Patterns", "beta_max", "enumerate_patterns_2d", "pattern_of", "sample_patterns", "with_bias"]
@@ -131,7 +131,7 @@ def sample_patterns(X: Any, P: int, rng: np.random.Generator | int, *, dedupe: b
         Remove duplicates and the all-zero pattern.
     """
     P = check_int("P", P, 1)
-    rng = _as_rng(rng)
+    rng = check_rng(rng)
     xp = array_namespace(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}")
@@ -144,12 +144,6 @@ def sample_patterns(X: Any, P: int, rng: np.random.Generator | int, *, dedupe: b
     return Patterns(xp.asarray(masks), xp.asarray(H))
 
 
-def _as_rng(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
 
 
 def enumerate_patterns_2d(X: Any, *, tol: float = 1e-10) -> Patterns:

@@ -34,11 +34,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_rng
 from solvers._xp import to_numpy
 from solvers.convex_relu._validate import check_beta, check_data, check_patterns, check_weights
 from solvers.convex_relu.network import convex_predict, group_norms
-from solvers.convex_relu.patterns import Patterns, _as_rng
+from solvers.convex_relu.patterns import Patterns
 
 __all__ = ["KKTGap", "PriceResult", "ViolationRate", "kkt_pricing_gap", "price", "pricing_value", "violation_rate"]
 
@@ -170,7 +170,7 @@ def violation_rate(X: Any, y: Any, patterns_opt: Patterns, V: Any, W: Any, beta:
     P_s ≥ (2/ψ)(ζ − 1 + ln(1/ξ)).
     """
     n_samples = check_int("n_samples", n_samples, 1)
-    rng = _as_rng(rng)
+    rng = check_rng(rng)
     X, e, _, _, beta = _setup(X, y, patterns_opt, V, W, beta)
     rtol = check_positive("rtol", rtol, allow_zero=True)
     method = _check_method(method)

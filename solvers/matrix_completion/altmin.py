@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from solvers._checks import check_int, check_positive
+from solvers._checks import check_int, check_positive, check_rng
 from solvers._xp import array_namespace, is_cupy, to_numpy
 from solvers.matrix_completion import _kernels as K
 from solvers.matrix_completion.metrics import Truth, coherence, rel_error, sampled_residual, subspace_dist
@@ -229,12 +229,6 @@ def top_k_svd(obs: Observations, k: int, scale: float = 1.0) -> tuple[Any, Any, 
     return U[:, order], s[order], Wt[order].T
 
 
-def _as_rng(rng: Any) -> np.random.Generator | None:
-    if rng is None or isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
 
 
 def altmin(obs: Observations, k: int, *, T: int = 40, solver: str | Solver = "cg", mu: float | None = None,
@@ -303,7 +297,7 @@ def altmin(obs: Observations, k: int, *, T: int = 40, solver: str | Solver = "cg
         raise ValueError(f"trim must be 'entries', 'rows' or None, got {trim!r}")
     if not isinstance(split, bool):
         raise TypeError(f"split must be a bool, got {type(split).__name__}")
-    rng = _as_rng(rng)
+    rng = check_rng(rng, allow_none=True)
     if split and rng is None:
         raise TypeError("rng must be a numpy Generator or an int seed when split=True")
     if rng is None and hasattr(solver, "rng") and solver.rng is None:

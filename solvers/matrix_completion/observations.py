@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from solvers._checks import check_int
+from solvers._checks import check_int, check_rng
 from solvers._xp import array_namespace, is_cupy, to_numpy
 
 __all__ = ["Observations", "observations"]
@@ -138,19 +138,13 @@ class Observations:
         the host (in CSR order), so the same seed gives the same split on numpy and CuPy.
         """
         parts = check_int("parts", parts, 1)
-        rng = _as_rng(rng)
+        rng = check_rng(rng)
         labels = rng.integers(0, parts, self.nnz)
         xp = array_namespace(self.rows)
         labels = xp.asarray(labels)
         return [self.subset(labels == q) for q in range(parts)]
 
 
-def _as_rng(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, bool) or not isinstance(rng, int | np.integer):
-        raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
-    return np.random.default_rng(int(rng))
 
 
 def _offsets(xp: Any, idx: Any, size: int) -> Any:
