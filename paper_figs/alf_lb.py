@@ -59,6 +59,7 @@ import sims.alf_lb.balance  # noqa: F401  (registers stream_balance, batch_size,
 from paper_figs import FigureSpec
 from paper_figs.layout import axis_ref, finish, fmt_power, fmt_slope, log_ticks, rgba
 from paper_figs.sweeps import Sweep, builder, check_scale, make_sweep, require, run
+from sims.backend import gpu_available
 from sims.checks import fit_slope
 from theory import alf_lb as th
 
@@ -224,13 +225,8 @@ def f6_sweep(scale: str = "quick") -> Sweep:
 
 
 def _moe_backend() -> str:
-    """``"cupy"`` where CuPy sees a GPU, else ``"numpy"`` (the full MoE scale is meant for a GPU)."""
-    try:
-        import cupy
-
-        return "cupy" if cupy.cuda.runtime.getDeviceCount() > 0 else "numpy"
-    except Exception:  # no CuPy, or no usable CUDA device
-        return "numpy"
+    """``"cupy"`` where CuPy sees a usable GPU, else ``"numpy"`` (the full MoE scale is meant for a GPU)."""
+    return "cupy" if gpu_available() else "numpy"
 
 
 def f7_sweep(scale: str = "quick") -> Sweep:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from solvers._xp import is_cupy
+from solvers._xp import to_numpy as to_host  # a numpy array of any array: CuPy copied to the host
 
 __all__ = [
     "BACKENDS",
@@ -224,11 +224,6 @@ def to_device(a: Any, name: str | None = None) -> Any:
     it does not already live there)."""
     xp = array_module(_resolve(name))
     return to_host(a) if xp is np else xp.asarray(a)
-
-
-def to_host(a: Any) -> np.ndarray:
-    """A numpy array of ``a``: CuPy arrays are copied to the host, anything else goes through ``np.asarray``."""
-    return a.get() if is_cupy(a) else np.asarray(a)
 
 
 def synchronize(name: str | None = None) -> None:

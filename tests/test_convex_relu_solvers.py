@@ -494,3 +494,17 @@ def test_admm_targets_restored_gap_or_violation(small):
     assert plain.status == "converged" and plain.iterations > res.iterations  # over-relaxation pays here
     damped = admm(X, y, pats, beta, f_star=f_cvx, target_gap=1e-4, gamma=0.8, record_every=5, max_iter=4000)
     assert damped.status == "converged" and damped.history.restored_gap[-1] <= 1e-4  # the s/ν path (γ < 1)
+
+
+def test_gated_callback_sees_every_recorded_iterate() -> None:
+    rng = np.random.default_rng(3)
+    X = with_bias(rng.standard_normal((40, 3)))
+    y = rng.standard_normal(40)
+    pats = sample_patterns(X, 10, rng)
+    seen: dict[int, np.ndarray] = {}
+    res = gated_fista(X, y, pats, 0.5, max_iter=60, tol=0.0, record_every=5,
+                      callback=lambda k, U: seen.__setitem__(k, U.copy()))
+    assert sorted(seen) == res.history.iteration.tolist() and res.history.iteration[-1] == 60
+    np.testing.assert_array_equal(seen[60], res.U)
+    with pytest.raises(TypeError, match="callback"):
+        gated_fista(X, y, pats, 0.5, callback=3)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -149,7 +150,8 @@ def _lipschitz(X: Any, masks: Any, iters: int = 500, rtol: float = 1e-10) -> flo
 
 
 def gated_fista(X: Any, y: Any, patterns: Patterns, beta: float, *, max_iter: int = 2000, tol: float = 1e-8,
-                loss: str = "squared", record_every: int = 1) -> GatedResult:
+                loss: str = "squared", record_every: int = 1,
+                callback: Callable[[int, Any], Any] | None = None) -> GatedResult:
     r"""Solve the gated-ReLU group lasso min ½‖Σ_i D_iXu_i − y‖² + βΣ_i‖u_i‖₂ by restarted FISTA.
 
     Parameters
@@ -168,6 +170,8 @@ def gated_fista(X: Any, y: Any, patterns: Patterns, beta: float, *, max_iter: in
         ``"squared"`` (FISTA needs a smooth loss).
     record_every
         Record the history every this many iterations (and at the last).
+    callback
+        Called as ``callback(iteration, U)`` at every recorded iteration; its result is ignored.
 
     Returns
     -------
@@ -186,6 +190,8 @@ def gated_fista(X: Any, y: Any, patterns: Patterns, beta: float, *, max_iter: in
     max_iter = check_int("max_iter", max_iter, 1)
     tol = check_positive("tol", tol, allow_zero=True)
     record_every = check_int("record_every", record_every, 1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
 
     xp = array_namespace(X, y, patterns.masks)
     t0 = time.perf_counter()
@@ -233,6 +239,8 @@ def gated_fista(X: Any, y: Any, patterns: Patterns, beta: float, *, max_iter: in
             for key, val in (("iteration", k), ("objective", f_x), ("step", step), ("L", L),
                              ("time", time.perf_counter() - t0)):
                 rec[key].append(val)
+            if callback is not None:
+                callback(k, x)
         if step <= tol:
             status, message = "converged", f"step {step:.3g} ≤ tol = {tol:g} at iteration {k}"
             break
@@ -242,6 +250,8 @@ def gated_fista(X: Any, y: Any, patterns: Patterns, beta: float, *, max_iter: in
         for key, val in (("iteration", k), ("objective", f_x), ("step", step), ("L", L),
                          ("time", time.perf_counter() - t0)):
             rec[key].append(val)
+        if callback is not None:
+            callback(k, x)
     hist = GatedHistory(iteration=np.asarray(rec["iteration"], dtype=np.int64),
                         **{key: np.asarray(rec[key], dtype=float) for key in ("objective", "step", "L", "time")})
     return GatedResult(U=x, patterns=patterns, beta=beta, status=status, message=message, iterations=k,
