@@ -21,7 +21,8 @@ their runs (initialisations × seeds).
   targets of CR7's quick test (gap 10⁻⁴, violation 10⁻⁵) are drawn; the legend gives each rule's fitted
   tail slope of log₁₀ r_pri in decades per 1000 iterations (CR7: negative).
 - **F2** :func:`f2_timing` (``timing``): wall time against n (log–log, P_s = ⌈P_factor·n⌉ ∝ n): (a) ADMM to a
-  relative gap of 10⁻⁴ with violation ≤ 10⁻⁵ (Woodbury and dense u-steps, setup and compilation included)
+  relative gap of 10⁻⁴ with violation ≤ 10⁻⁵ (the slack splitting with its Woodbury and dense u-steps, and
+  the cone splitting; setup and compilation included)
   against Clarabel and SCS on the same program, with fitted slopes; (b) seconds per ADMM iteration with
   fitted slopes and CR8's counted multiply-adds per iteration, slope ≈ 2 (scaled to the largest
   Woodbury point); (c) ADMM's iterations to the target.
@@ -103,10 +104,12 @@ F1_MULTS: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0)
 #: CR7's quick-test targets: relative gap and cone violation.
 TARGET_GAP, TARGET_VIOLATION = 1e-4, 1e-5
 METHOD_LABELS: dict[str, str] = {
-    "woodbury": "ADMM, Woodbury u-step", "dense": "ADMM, dense u-step", "clarabel": "Clarabel (interior point)",
+    "woodbury": "ADMM, Woodbury u-step", "dense": "ADMM, dense u-step", "cone": "ADMM, cone splitting",
+    "clarabel": "Clarabel (interior point)",
     "scs": "SCS (first-order conic)", "admm": "ADMM (C(𝒟))", "gated": "gated FISTA (gated ReLU)",
     "cvxpy": "cvxpy / Clarabel (C(𝒟))", "adam": "Adam on L_nc", "sgd": "SGD on L_nc"}
-METHOD_COLORS: dict[str, str] = {"woodbury": "#1f77b4", "dense": "#17becf", "clarabel": "#d62728", "scs": "#ff7f0e",
+METHOD_COLORS: dict[str, str] = {"woodbury": "#1f77b4", "dense": "#17becf", "cone": "#2ca02c", "clarabel": "#d62728",
+                                 "scs": "#ff7f0e",
                                  "admm": "#1f77b4", "gated": "#2ca02c", "cvxpy": "#d62728", "adam": "#9467bd",
                                  "sgd": "#8c564b"}
 RULE_COLORS: tuple[str, ...] = ("#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
@@ -163,11 +166,11 @@ def f2_sweep(scale: str = "quick") -> Sweep:
     check_scale(scale)
     base = {"dataset": "teacher", "d": 5, "data_kw": {"width": 5, "noise": 0.1}, "P_factor": 0.25,
             "target_gap": TARGET_GAP, "target_violation": TARGET_VIOLATION, "max_iter": 20000, "dense_max": 1200}
-    every = ["woodbury", "dense", "clarabel", "scs"]
+    every = ["woodbury", "dense", "cone", "clarabel", "scs"]
     if scale == "quick":
         return _sweep(EXPERIMENTS["F2"], [{**base, "ns": [40, 57, 80], "methods": every}], 2)
     configs = [{**base, "ns": [80, 113, 160, 226, 320], "methods": every},
-               {**base, "ns": [452, 640], "methods": ["woodbury", "dense", "clarabel"]}]
+               {**base, "ns": [452, 640], "methods": ["woodbury", "dense", "cone", "clarabel"]}]
     return _sweep(EXPERIMENTS["F2"], configs, 3)
 
 
@@ -559,11 +562,11 @@ def f2_timing(df: pd.DataFrame) -> go.Figure:
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
                         subplot_titles=["(a) seconds to the target (setup included)",
                                         "(b) seconds per ADMM iteration", "(c) ADMM iterations to the target"])
-    methods = [m for m in ("woodbury", "dense", "clarabel", "scs") if m in set(df["method"])]
+    methods = [m for m in ("woodbury", "dense", "cone", "clarabel", "scs") if m in set(df["method"])]
     methods += sorted(set(df["method"]) - set(methods))
     ns = df["n_train"].to_numpy(float)
     all_a, all_b, all_c, slopes = [], [], [], []
-    admm = df["method"].isin(["woodbury", "dense"])
+    admm = df["method"].isin(["woodbury", "dense", "cone"])
     per_it = df.assign(per_iteration=np.where(admm, (df["time"] - df["setup_time"]) / df["iterations"], np.nan))
     for m in methods:
         color = METHOD_COLORS.get(m, "#7f7f7f")
@@ -576,7 +579,7 @@ def f2_timing(df: pd.DataFrame) -> go.Figure:
         _points(fig, a, name=f"{label}: slope {fmt_slope(s_a)}", color=color, group=m, row=1, col=1,
                 showlegend=True, unit="s")
         all_a.append(a["mean"].to_numpy())
-        if m in ("woodbury", "dense"):
+        if m in ("woodbury", "dense", "cone"):
             b = _timing_points(per_it, m, "per_iteration")
             s_b = fit_slope(b["n"], b["mean"]) if len(b) >= 2 else math.nan
             _points(fig, b, name=f"{label}: per iteration, slope {fmt_slope(s_b)}", color=color, group=m,

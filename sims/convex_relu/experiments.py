@@ -342,15 +342,18 @@ TIMING_DEFAULTS: dict[str, Any] = {
     "dataset": "teacher", "n": None, "d": 5, "scaling": None, "test_fraction": None, "data_kw": {"width": 5,
                                                                                                   "noise": 0.1},
     "P_s": None, "c_beta": 0.1, "ns": [80, 160, 320], "P_factor": 0.25, "rho_mult": 1.0, "target_gap": 1e-4,
-    "target_violation": 1e-5, "max_iter": 20000, "methods": ["woodbury", "dense", "clarabel", "scs"], "dense_max": 1200,
+    "target_violation": 1e-5, "max_iter": 20000, "methods": ["woodbury", "dense", "cone", "clarabel", "scs"],
+    "dense_max": 1200,
 }
-_TIMING_METHODS = ("woodbury", "dense", "clarabel", "scs")
+#: ADMM's slack splitting with either u-step, ADMM's cone splitting (``"cone"``), and the two conic solvers.
+_TIMING_METHODS = ("woodbury", "dense", "cone", "clarabel", "scs")
 
 
 @register_experiment(TOPIC, "timing", TIMING_DEFAULTS)
 @single_blas
 def timing_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
-    """Wall time to a relative gap (ADMM, Woodbury and dense) against Clarabel and SCS, per n with P_s ∝ n (F2)."""
+    """Wall time to a relative gap (ADMM: slack splitting with the Woodbury or dense u-step, cone splitting)
+    against Clarabel and SCS, per n with P_s ∝ n (F2). ρ = ``rho_mult``·default_rho of each splitting."""
     methods = _names(config["methods"], "methods", _TIMING_METHODS)
     ns = [check_int("ns", n, 2) for n in config["ns"]]
     factor = check_positive("P_factor", config["P_factor"])
@@ -364,6 +367,7 @@ def timing_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.Da
         f_star = ref.value
         base = {"n_train": prob.data.n, "P": prob.patterns.P, "f_star": f_star}
         rho = config["rho_mult"] * default_rho(prob.X, prob.patterns, prob.beta)
+        rho_cone = config["rho_mult"] * default_rho(prob.X, prob.patterns, prob.beta, splitting="cone")
         for method in methods:
             if method == "clarabel":
                 rows.append({**base, "method": method, "time": ref.solve_time, "iterations": math.nan, "gap": 0.0,
@@ -378,10 +382,12 @@ def timing_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.Da
             else:
                 if method == "dense" and 2 * prob.X.shape[1] * prob.patterns.P > config["dense_max"]:
                     continue
+                cone = method == "cone"
                 t0 = time.perf_counter()
-                res = admm(prob.X, prob.y, prob.patterns, prob.beta, rho=rho, u_step=method, max_iter=max_iter,
-                           abstol=0.0, reltol=0.0, f_star=f_star, target_gap=gap, target_violation=viol,
-                           target="violation", record_every=5, stall_window=None)
+                res = admm(prob.X, prob.y, prob.patterns, prob.beta, rho=rho_cone if cone else rho,
+                           u_step="auto" if cone else method, splitting="cone" if cone else "slack",
+                           max_iter=max_iter, abstol=0.0, reltol=0.0, f_star=f_star, target_gap=gap,
+                           target_violation=viol, target="violation", record_every=5, stall_window=None)
                 elapsed = time.perf_counter() - t0
                 rows.append({**base, "method": method, "time": elapsed, "iterations": res.iterations,
                              "gap": abs(res.objective - f_star) / abs(f_star), "violation": res.violation,

@@ -6,7 +6,10 @@ r"""Convex two-layer ReLU training: patterns, the convex program C(𝒟), ADMM a
   :func:`convex_predict`, :func:`convex_objective`, :func:`cone_violation`;
 - :mod:`~solvers.convex_relu.losses`: squared and hinge losses (sums);
 - :mod:`~solvers.convex_relu.operators`: F, Fᵀ, G, Gᵀ and the exact u-step solvers (Woodbury, dense; CR9);
-- :mod:`~solvers.convex_relu.admm`: :func:`admm`, ADMM for C(𝒟) with squared loss (CR7, CR8);
+- :mod:`~solvers.convex_relu.admm`: :func:`admm`, ADMM for C(𝒟) with squared loss (CR7, CR8), the paper's
+  slack splitting or the cone splitting;
+- :mod:`~solvers.convex_relu.cones`: :class:`ConeProjector`, :func:`project_groups`, exact projections onto
+  the pattern cones (the cone splitting's v-step);
 - :mod:`~solvers.convex_relu.gated`: :func:`gated_fista`, the gated-ReLU group lasso (CR5).
 
 Conventions: X is (n, d) float64 whose last column is all ones (the bias, counted in d); weights V, W
@@ -20,6 +23,7 @@ M. Pilanci, T. Ergen, "Neural Networks are Convex Regularizers", ICML 2020, arXi
 """
 
 from solvers.convex_relu.admm import ADMMHistory, ADMMResult, admm, default_rho
+from solvers.convex_relu.cones import ConeProjector, project_groups
 from solvers.convex_relu.gated import (
     GatedHistory,
     GatedNetwork,
@@ -65,6 +69,7 @@ __all__ = [
     "LOSSES",
     "ADMMHistory",
     "ADMMResult",
+    "ConeProjector",
     "DenseFactor",
     "F",
     "G",
@@ -91,6 +96,7 @@ __all__ = [
     "loss_grad",
     "loss_value",
     "pattern_of",
+    "project_groups",
     "recover",
     "restore_feasible",
     "sample_patterns",

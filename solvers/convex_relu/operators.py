@@ -32,6 +32,10 @@ system's (2dP)², and it beats Woodbury's n² whenever dP < n. The Woodbury form
 with Z(I_P ⊗ K)Zᵀ = H/2, is m = rK − 2[Zᵀ(ρI + H)⁻¹Z(rK)]K, r = q₁ − q₂: what :class:`WoodburyFactor`
 computes (its solve already touched only differences).
 
+The cone splitting of ADMM (:mod:`~solvers.convex_relu.admm`) has no GᵀG block: its u-step matrix is
+I + FᵀF/ρ, the same algebra with K = I_d (``cone_block=False`` on both factors and on :func:`lambda_max_H`):
+p = q₁ + q₂ and (I + 2ZᵀZ/ρ)m = q₁ − q₂, and H = FFᵀ = 2(XXᵀ)∘(DmDmᵀ).
+
 Multiply-add counts (the formulas of ``setup_flops`` / ``flops_per_solve``; CR8):
 
 - setup: XᵀX nd², K d³, XKXᵀ = (XL)(XL)ᵀ with K = LLᵀ: nd² + n²d, DmDmᵀ n²P, then
@@ -100,6 +104,12 @@ def GT(S2: Any, X: Any, signs: Any) -> Any:
     return (S2 * xp.concatenate([signs, signs], axis=1).T) @ X
 
 
+def _gram_inverse(X: Any, xp: Any) -> Any:
+    """K = (I_d + XᵀX)⁻¹, symmetrised: the inverse of GᵀG's block I + XᵀX."""
+    K = xp.linalg.inv(xp.eye(X.shape[1]) + X.T @ X)
+    return 0.5 * (K + K.T)
+
+
 def _cholesky(A: Any, xp: Any) -> Any:
     """Lower Cholesky factor (Fortran order on numpy, so LAPACK never copies it), or a ValueError."""
     try:
@@ -148,6 +158,9 @@ def _sym_matvec(Ainv: Any, e: Any, xp: Any) -> Any:
 class WoodburyFactor:
     r"""(I + FᵀF/ρ + GᵀG)⁻¹ by the Woodbury identity with K = (I + XᵀX)⁻¹ and H = 2(XKXᵀ)∘(DmDmᵀ).
 
+    ``cone_block=False``: the matrix I + FᵀF/ρ of ADMM's cone splitting (no GᵀG), that is K = I_d and
+    H = 2(XXᵀ)∘(DmDmᵀ) = FFᵀ.
+
     ``method="eigh"``: H = QΛQᵀ once, then (ρI + H)⁻¹ = Q diag(1/(ρ + λ)) Qᵀ for every ρ.
     ``method="cholesky"``: (ρI + H)⁻¹ through its Cholesky factor (LAPACK potrf + potri, n³
     multiply-adds), computed for each new ρ and cached (at most ``cache`` values of ρ, the oldest dropped
@@ -171,7 +184,7 @@ class WoodburyFactor:
     """
 
     def __init__(self, X: Any, masks: Any, *, method: Literal["eigh", "cholesky"] = "cholesky",
-                 rho: float | None = None, cache: int = 8) -> None:
+                 rho: float | None = None, cache: int = 8, cone_block: bool = True) -> None:
         if method not in ("eigh", "cholesky"):
             raise ValueError(f"method must be 'eigh' or 'cholesky', got {method!r}")
         if method == "cholesky" and rho is not None:
@@ -182,11 +195,11 @@ class WoodburyFactor:
         n, d = X.shape
         P = masks.shape[1]
         self.n, self.d, self.P = n, d, P
-        self.K = xp.linalg.inv(xp.eye(d) + X.T @ X)
-        self.K = 0.5 * (self.K + self.K.T)
-        XL = X @ _cholesky(self.K, xp)
+        self.cone_block = bool(cone_block)
+        self.K = _gram_inverse(X, xp) if self.cone_block else xp.eye(d)
+        XL = X @ _cholesky(self.K, xp) if self.cone_block else X
         self.H = 2.0 * (XL @ XL.T) * (masks @ masks.T)
-        self.setup_flops = n * d * d + d ** 3 + n * d * d + n * n * d + n * n * P
+        self.setup_flops = (2 * n * d * d + d ** 3 if self.cone_block else 0) + n * n * d + n * n * P
         self.flops_per_solve = 3 * P * d * d + 2 * n * d * P + 2 * n * P + (2 if method == "eigh" else 1) * n * n
         self.factor_flops = 0
         self.factorizations = 0
@@ -249,15 +262,16 @@ class WoodburyFactor:
         return self.eigenvalues
 
 
-def lambda_max_H(X: Any, masks: Any, *, iters: int = 200, rtol: float = 1e-6) -> float:
+def lambda_max_H(X: Any, masks: Any, *, iters: int = 200, rtol: float = 1e-6, cone_block: bool = True) -> float:
     r"""λ_max(H), H = FB⁻¹Fᵀ = 2(XKXᵀ)∘(DmDmᵀ), by power iteration without forming H (O(ndP) a step).
 
     Deterministic start 𝟙/√n (same bits on every call; a start orthogonal to the top eigenvector would
     find a smaller eigenvalue); stops when the Rayleigh quotient changes by less than ``rtol``
-    relatively. The Rayleigh quotient is a lower estimate of λ_max.
+    relatively. The Rayleigh quotient is a lower estimate of λ_max. ``cone_block=False``: K = I_d, so
+    H = FFᵀ and λ_max(H) = λ_max(FᵀF) = ‖F‖², the Lipschitz constant of the cone splitting's loss.
     """
     xp = array_namespace(X, masks)
-    K = xp.linalg.inv(xp.eye(X.shape[1]) + X.T @ X)
+    K = _gram_inverse(X, xp) if cone_block else xp.eye(X.shape[1])
     x = xp.ones(X.shape[0]) / math.sqrt(X.shape[0])
     lam = 0.0
     for _ in range(check_int("iters", iters, 1)):
@@ -275,13 +289,15 @@ def lambda_max_H(X: Any, masks: Any, *, iters: int = 200, rtol: float = 1e-6) ->
 
 
 def woodbury_factor(X: Any, masks: Any, *, method: Literal["eigh", "cholesky"] = "cholesky",
-                    rho: float | None = None) -> WoodburyFactor:
+                    rho: float | None = None, cone_block: bool = True) -> WoodburyFactor:
     """A :class:`WoodburyFactor` of the u-step system (``rho`` factors a Cholesky up front)."""
-    return WoodburyFactor(X, masks, method=method, rho=rho)
+    return WoodburyFactor(X, masks, method=method, rho=rho, cone_block=cone_block)
 
 
 class DenseFactor:
     r"""The u-step by the reduced dP × dP system M_m = I_P ⊗ K⁻¹ + 2ZᵀZ/ρ (module docstring), inverted per ρ.
+
+    ``cone_block=False``: the system I + FᵀF/ρ of ADMM's cone splitting (no GᵀG): K = I_d, p = q₁ + q₂.
 
     Z = [D_1X … D_PX] (n × dP, built in row chunks, never kept); A = ZᵀZ is kept. The inverse of M_m (potrf +
     potri, (dP)³ multiply-adds) is cached per ρ (at most ``cache`` values, the oldest dropped first) and
@@ -299,7 +315,7 @@ class DenseFactor:
         As for :class:`WoodburyFactor`.
     """
 
-    def __init__(self, X: Any, masks: Any, rho: float | None = None, cache: int = 8) -> None:
+    def __init__(self, X: Any, masks: Any, rho: float | None = None, cache: int = 8, cone_block: bool = True) -> None:
         xp = array_namespace(X, masks)
         n, d = X.shape
         P = masks.shape[1]
@@ -313,11 +329,11 @@ class DenseFactor:
             Z = (masks[a:a + step, :, None] * X[a:a + step, None, :]).reshape(-1, m)
             A += Z.T @ Z
         self.A = A
-        self.XtX = X.T @ X
+        self.cone_block = bool(cone_block)
+        self.XtX = X.T @ X if self.cone_block else xp.zeros((d, d))
         self.Kinv = xp.eye(d) + self.XtX
-        self.K = xp.linalg.inv(self.Kinv)
-        self.K = 0.5 * (self.K + self.K.T)
-        self.setup_flops = n * m * m + n * d * d + d ** 3
+        self.K = _gram_inverse(X, xp) if self.cone_block else xp.eye(d)
+        self.setup_flops = n * m * m + (n * d * d + d ** 3 if self.cone_block else 0)
         self.flops_per_solve = P * d * d + m * m
         self.factor_flops = 0
         self.factorizations = 0
@@ -363,6 +379,6 @@ class DenseFactor:
         return self.xp.concatenate([0.5 * (p + m), 0.5 * (p - m)], axis=0)
 
 
-def dense_factor(X: Any, masks: Any, rho: float | None = None) -> DenseFactor:
+def dense_factor(X: Any, masks: Any, rho: float | None = None, cone_block: bool = True) -> DenseFactor:
     """A :class:`DenseFactor` of the u-step system (``rho`` factors it up front)."""
-    return DenseFactor(X, masks, rho=rho)
+    return DenseFactor(X, masks, rho=rho, cone_block=cone_block)
