@@ -28,7 +28,7 @@ from theory import convex_relu as th
 SETTINGS = {"deadline": None, "derandomize": True}
 CLAIMS = ("exactness", "lower_bound", "recovery", "sampling_upper_bound", "gated_relaxation", "pattern_count",
           "admm_convergence", "admm_cost", "identities", "adversarial_certificate", "robust_collapse",
-          "sampling_quality")
+          "sampling_quality", "cone_splitting")
 
 COLUMNS = {
     "admm_gap": {"rule", "rho_mult", "iteration", "objective", "gap", "restored_gap", "violation", "r_pri", "r_dual",

@@ -384,6 +384,7 @@ KINDS = {
     "convex_relu.adversarial_certificate": (ClaimKind.PER_RUN, True),
     "convex_relu.robust_collapse": (ClaimKind.STRUCTURAL, True),
     "convex_relu.sampling_quality": (ClaimKind.EXPECTATION, True),
+    "convex_relu.cone_splitting": (ClaimKind.PER_RUN, True),
 }
 
 
