@@ -62,7 +62,7 @@ from solvers.convex_relu import (
     sample_patterns,
     with_bias,
 )
-from solvers.convex_relu.admm import admm
+from solvers.convex_relu.admm import admm, default_rho
 from solvers.convex_relu.adversarial import certify, eps_star, robust_accuracy
 from solvers.convex_relu.cvx import solve_cvxpy
 from solvers.convex_relu.nonconvex import train_nonconvex
@@ -156,6 +156,11 @@ fig.show()
 # iteration; Woodbury's identity reduces it to one n×n factorisation (CR9), so an iteration costs
 # O(ndP + n² + Pd²) (CR8). ADMM returns the copy v, which is exactly group-sparse but may violate the cones a
 # little, so its objective can dip *below* f*; the violation is reported next to the gap (spec §7).
+#
+# Two more runs use the **cone splitting** (`splitting="cone"`): the cones stay in the v-step, which
+# projects each group exactly onto its cone (a small active-set problem) before the group soft-threshold.
+# Every iterate is then feasible and its objective never dips below f*. Its default ρ = max_i ‖D_iX‖² suits
+# sampled patterns; with all 2-D patterns, as here, a ten times smaller ρ is much faster (both are drawn).
 
 # %%
 beta = C_BETA * beta_max(X, y, full)
@@ -167,17 +172,22 @@ print(f"β = {beta:.4g}; Clarabel: f*(𝒟_full) = {f_star:.6f} in {t_ref:.2f} s
       f"{ref.active_groups()} active neurons")
 
 runs = {}
-for label, rule in (("fixed ρ = default_rho (the solver's default)", "fixed"), ("residual balancing", "balance")):
+for label, rule, splitting in (("fixed ρ = default_rho (the solver's default)", "fixed", "slack"),
+                               ("residual balancing", "balance", "slack"),
+                               ("cone splitting, its default ρ", "fixed", "cone"),
+                               ("cone splitting, ρ = default/10", "fixed", "cone/10")):
     start = time.perf_counter()
-    r = admm(X, y, full, beta, rho_rule=rule, max_iter=ADMM_ITERS, f_star=f_star, record_every=10, abstol=0.0,
-             reltol=0.0, stall_window=None)
+    cone = splitting.startswith("cone")
+    rho = default_rho(X, full, splitting="cone") / 10 if splitting == "cone/10" else None
+    r = admm(X, y, full, beta, rho=rho, rho_rule=rule, max_iter=ADMM_ITERS, f_star=f_star, record_every=10,
+             abstol=0.0, reltol=0.0, stall_window=None, splitting="cone" if cone else "slack")
     runs[label] = r
     print(f"ADMM, {label}: {r.status} after {r.iterations} iterations in {time.perf_counter() - start:.2f} s, "
           f"final ρ = {r.rho:.3g}; relative gap {abs(r.objective - f_star) / f_star:.1e}, cone violation "
           f"{r.violation:.1e}, {r.active_groups} active neurons")
 
 fig = make_subplots(rows=1, cols=2, subplot_titles=("relative gap |f(v) − f*|/f*", "cone violation max(0, −min Gv)"))
-for (label, r), color in zip(runs.items(), ("#1f77b4", "#000000"), strict=True):
+for (label, r), color in zip(runs.items(), ("#1f77b4", "#000000", "#2ca02c", "#d62728"), strict=True):
     h = r.history
     fig.add_trace(go.Scatter(x=h.iteration, y=np.maximum(np.abs(h.objective - f_star) / f_star, 1e-16), name=label,
                              line={"color": color}), row=1, col=1)
@@ -194,7 +204,10 @@ fig.show()
 # default ρ is too large and residual balancing, which doubles or halves ρ to keep the two residuals within a
 # factor of 10, reaches a far smaller gap in the same number of iterations. Clarabel gets there in a handful of
 # interior-point steps on a problem this small; ADMM's advantage is its per-iteration cost, quadratic in n
-# when P ∝ n (F2 times both).
+# when P ∝ n (F2 times both). The cone splitting's violation stays at rounding level from the first
+# iteration. On this spiral with every pattern its default ρ is slow and ρ/10 ends with the smallest gap; on
+# sampled patterns the default is right: on the benchmark of `boundlab bench convex_relu` (n = 2000, d = 20,
+# 64 patterns) it reaches a 1e-4 gap in about 50 iterations, about 160× faster than Clarabel.
 
 # %% [markdown]
 # ## 3. The recovered network against SGD

@@ -969,7 +969,7 @@ def check_cone_splitting(ctx: CheckContext) -> Verdict:
     parts = [
         (f"certified gap ≤ {th.CONE_SPLIT_GAP:g} by iteration {th.CONE_SPLIT_ITER}",
          _verdict("cone_splitting", df, "gap", "gap_tol",
-                  "(f(v_K) − lower)/lower at the default ρ = 0.03‖F‖², lower the dual certificate "
+                  "(f(v_K) − lower)/lower at the default ρ = max_i ‖D_iX‖₂², lower the dual certificate "
                   f"(experiments.dual_lower_bound) at iteration {10 * th.CONE_SPLIT_ITER}; final certified gaps "
                   + ", ".join(f"{g:.1e} (n = {n})" for g, n in zip(df["final_gap"], df["n"], strict=True)))),
         ("every iterate feasible", _verdict("cone_splitting", feas, "violation", "tol",
