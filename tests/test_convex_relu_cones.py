@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import nnls
 
+from sims.convex_relu.checks import nnls_projection
 from solvers.convex_relu import beta_max, convex_objective, sample_patterns, with_bias
 from solvers.convex_relu.admm import admm, default_rho, iteration_flops
 from solvers.convex_relu.cones import ConeProjector, project_groups
@@ -25,12 +25,6 @@ def _instance(n: int, d: int, P: int, seed: int):
     return X, y, pats, 0.1 * beta_max(X, y, pats)
 
 
-def _nnls_projection(X, s, a):
-    A = s[:, None] * X
-    mu, _ = nnls(A.T, -a, maxiter=50 * X.shape[0])
-    return a + A.T @ mu
-
-
 @FAST
 @given(n=st.integers(3, 80), d=st.integers(2, 8), seed=st.integers(0, 10_000))
 def test_projection_equals_nnls_and_satisfies_moreau(n, d, seed):
@@ -41,7 +35,7 @@ def test_projection_equals_nnls_and_satisfies_moreau(n, d, seed):
     for A, PA in ((V, PV), (W, PW)):
         for i in range(pats.P):
             s = pats.signs[:, i]
-            ref = _nnls_projection(X, s, A[i])
+            ref = nnls_projection(X, s, A[i])
             scale = max(1.0, np.linalg.norm(A[i]))
             np.testing.assert_allclose(PA[i], ref, atol=1e-9 * scale)
             g = s * (X @ PA[i])  # Moreau: p ∈ K, a − p ∈ K°, ⟨a − p, p⟩ = 0
