@@ -11,8 +11,9 @@ by the Lawson–Hanson active-set method (Lawson & Hanson 1974, ch. 23): the pas
 (Ap)_R = 0, so p is a projected onto the null space of A_R; the row of most negative (Ap)_k joins R, and a
 row whose multiplier would turn negative leaves it after the interpolation step. The passive rows stay
 linearly independent (Lawson–Hanson, Lemma 23.17), so |R| ≤ d and every small system is |R| × |R|. One
-step costs one product Xp (nd multiply-adds) and an |R| × |R| solve. A warm start from the previous
-passive set (ADMM's iterates move little) makes most projections one or two steps.
+step costs one product Xp (nd multiply-adds) and an |R| × |R| solve. A cold start takes at least as many
+steps as rows end up passive (up to d − 1 on an extreme ray); a warm start from the previous passive set
+(ADMM's iterates move little) makes most projections take zero to two steps once ADMM has settled.
 
 **The prox of β‖·‖ + 𝟙_K on a cone** (derived here). For a closed convex cone K and t > 0,
 
