@@ -151,12 +151,15 @@ def tune_rho(prob: BenchProblem, probe_iter: int, grid: tuple[float, ...] | None
 
     Returns ``rho0`` and ``probes``: per c, the normalised residual max(r_pri/‖(u, Gu), (v, s)‖,
     r_dual/(ρ‖λ + Gᵀν‖)) at the end (Boyd's relative stopping quantities; no f* needed), the objective and the
-    violation.
+    violation. A one-point grid (the cone splitting's) is returned unprobed, with NaN entries.
     """
     rho0 = default_rho(prob.X, prob.patterns, prob.beta, splitting=prob.size.splitting)
+    grid = prob.size.rho_grid if grid is None else grid
+    if len(grid) == 1:  # nothing to rank: the long run of reference_optimum is the only one needed
+        return {"rho0": rho0, "probes": {grid[0]: (math.nan, math.nan, math.nan)}}
     probes = {}
     with threadpool_limits(limits=1, user_api="blas"):
-        for c in prob.size.rho_grid if grid is None else grid:
+        for c in grid:
             # abstol = 0 and a negligible reltol make ε_pri, ε_dual proportional to the scales, never met here
             res = admm(prob.X, prob.y, prob.patterns, prob.beta, rho=c * rho0, max_iter=probe_iter, abstol=0.0,
                        reltol=_TINY, record_every=probe_iter, stall_window=None, splitting=prob.size.splitting)

@@ -367,7 +367,8 @@ def timing_experiment(config: dict[str, Any], rng: np.random.Generator) -> pd.Da
         f_star = ref.value
         base = {"n_train": prob.data.n, "P": prob.patterns.P, "f_star": f_star}
         rho = config["rho_mult"] * default_rho(prob.X, prob.patterns, prob.beta)
-        rho_cone = config["rho_mult"] * default_rho(prob.X, prob.patterns, prob.beta, splitting="cone")
+        rho_cone = (config["rho_mult"] * default_rho(prob.X, prob.patterns, prob.beta, splitting="cone")
+                    if "cone" in methods else None)
         for method in methods:
             if method == "clarabel":
                 rows.append({**base, "method": method, "time": ref.solve_time, "iterations": math.nan, "gap": 0.0,

@@ -391,11 +391,13 @@ def slack_step(XU: Any, S2: Any, z: Any, out: Any, alpha: float) -> None:
 def iteration_flops(n: int, d: int, P: int, solve_flops: int, splitting: str = "slack") -> int:
     """Multiply-adds of one ADMM iteration given those of the u-step solve (CR8).
 
-    Slack splitting: solve + 4ndP + 18nP + 27Pd + 10P. Cone splitting: solve + 14Pd, to which the run adds
-    the cone projections' own count (data-dependent: ``ConeProjector.flops``).
+    Slack splitting: solve + 4ndP + 18nP + 27Pd + 10P. Cone splitting: solve + 23Pd, to which the run adds
+    the cone projections' own count (data-dependent: ``ConeProjector.flops``). The 23Pd, one per element of
+    each (P, d) or (2P, d) operation: q = v − λ (2Pd), q₁ + q₂ and q₁ − q₂ + 2Fᵀy/ρ (3Pd), u = ((p + m)/2,
+    (p − m)/2) (4Pd), û = αu + (1 − α)v (6Pd), û + λ (2Pd), λ + γ(û − v) (6Pd).
     """
     if splitting == "cone":
-        return solve_flops + 14 * P * d
+        return solve_flops + 23 * P * d
     return solve_flops + 4 * n * d * P + 18 * n * P + 27 * P * d + 10 * P
 
 
@@ -549,8 +551,8 @@ def admm(X: Any, y: Any, patterns: Patterns, beta: float, *, rho: float | None =
         setup_flops = factor.setup_flops
     base_factor_flops = factor.factor_flops
     S = 2.0 * masks - 1.0
-    S2 = xp.ascontiguousarray(xp.concatenate([S, S], axis=1))  # (n, 2P)
-    S2T = xp.ascontiguousarray(S2.T)  # (2P, n): the group-major layout of the restoration
+    S2T = xp.ascontiguousarray(xp.concatenate([S, S], axis=1).T)  # (2P, n): the group-major layout of the restoration
+    S2 = None if cone else xp.ascontiguousarray(S2T.T)  # (n, 2P): the slack splitting's signs
     Hg = xp.asarray(patterns.generators).T  # (P, d): the restoration's generators
     ghT = S2T[:P] * (Hg @ X.T)
     Hg2, ghT2 = xp.concatenate([Hg, Hg], axis=0), xp.concatenate([ghT, ghT], axis=0)
@@ -565,8 +567,8 @@ def admm(X: Any, y: Any, patterns: Patterns, beta: float, *, rho: float | None =
     s = nu = None
     if gamma != 1.0 and not cone:
         s, nu = xp.zeros_like(z), xp.zeros_like(z)
-    w_abs = xp.zeros_like(z)  # S2 ∘ (s − ν)
-    gt_s_nu = xp.zeros_like(v)  # Gᵀ(s − ν)
+    w_abs = None if cone else xp.zeros_like(z)  # S2 ∘ (s − ν)
+    gt_s_nu = xp.zeros_like(v)  # Gᵀ(s − ν); stays 0 under the cone splitting, which never adds it
     sqrt_p, sqrt_x = math.sqrt(2 * P * (d if cone else d + n)), math.sqrt(2 * P * d)
     it_flops = iteration_flops(n, d, P, factor.flops_per_solve, splitting)
     rec_flops = record_flops(n, d, P, splitting)
@@ -588,7 +590,7 @@ def admm(X: Any, y: Any, patterns: Patterns, beta: float, *, rho: float | None =
         if record:
             v_prev = v
             s_prev = None if cone else xp.maximum(z, 0.0) if s is None else s
-        q = v - lam + gt_s_nu
+        q = v - lam if cone else v - lam + gt_s_nu
         p, m = factor.solve_split(q[:P] + q[P:], q[:P] - q[P:] + fty2, rho)
         u = xp.concatenate([0.5 * (p + m), 0.5 * (p - m)], axis=0)
         if cone:  # v = prox of (β/ρ)‖·‖ + 𝟙_K at û + λ: the group shrink of the exact cone projection

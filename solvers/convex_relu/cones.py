@@ -115,7 +115,6 @@ def _project_one(X: np.ndarray, xnorm: np.ndarray, s: np.ndarray, a: np.ndarray,
     n, d = X.shape
     mu = np.zeros(d)
     zeta = np.zeros(d)
-    w = np.empty(n)
     flops = 0
     na = 0.0
     for j in range(d):
@@ -148,10 +147,9 @@ def _project_one(X: np.ndarray, xnorm: np.ndarray, s: np.ndarray, a: np.ndarray,
             acc = 0.0
             for j in range(d):
                 acc += X[k, j] * p[j]
-            w[k] = s[k] * acc
-            thr = -TOL * xnorm[k] * na
-            if w[k] < thr and w[k] < worst:
-                worst, at = w[k], k
+            w = s[k] * acc
+            if w < -TOL * xnorm[k] * na and w < worst:
+                worst, at = w, k
         flops += n * d
         if at < 0:
             return r, steps, flops

@@ -156,7 +156,17 @@ def _sym_matvec(Ainv: Any, e: Any, xp: Any) -> Any:
     return Ainv @ e  # pragma: no cover - needs CuPy
 
 
-class WoodburyFactor:
+class _KBlock:
+    """``times_K``: a·K for the slack splitting's K = (I + XᵀX)⁻¹, a itself for the cone splitting (K = I_d)."""
+
+    K: Any
+    cone_block: bool
+
+    def times_K(self, a: Any) -> Any:
+        return a @ self.K if self.cone_block else a
+
+
+class WoodburyFactor(_KBlock):
     r"""(I + FᵀF/ρ + GᵀG)⁻¹ by the Woodbury identity with K = (I + XᵀX)⁻¹ and H = 2(XKXᵀ)∘(DmDmᵀ).
 
     ``cone_block=False``: the matrix I + FᵀF/ρ of ADMM's cone splitting (no GᵀG), that is K = I_d and
@@ -201,7 +211,8 @@ class WoodburyFactor:
         XL = X @ _cholesky(self.K, xp) if self.cone_block else X
         self.H = 2.0 * (XL @ XL.T) * (masks @ masks.T)
         self.setup_flops = (2 * n * d * d + d ** 3 if self.cone_block else 0) + n * n * d + n * n * P
-        self.flops_per_solve = 3 * P * d * d + 2 * n * d * P + 2 * n * P + (2 if method == "eigh" else 1) * n * n
+        self.flops_per_solve = ((3 * P * d * d if self.cone_block else 0) + 2 * n * d * P + 2 * n * P
+                                + (2 if method == "eigh" else 1) * n * n)
         self.factor_flops = 0
         self.factorizations = 0
         self.eigenvalues = None
@@ -238,9 +249,9 @@ class WoodburyFactor:
 
     def solve(self, q: Any, rho: float) -> Any:
         """(I + FᵀF/ρ + GᵀG)⁻¹q for a (2P, d) right-hand side q."""
-        Bq = q @ self.K
+        Bq = self.times_K(q)
         z = self.inner_solve(F(Bq, self.X, self.masks), rho)
-        t = ((self.masks * z[:, None]).T @ self.X) @ self.K
+        t = self.times_K((self.masks * z[:, None]).T @ self.X)
         out = Bq.copy()
         out[:self.P] -= t
         out[self.P:] += t
@@ -250,11 +261,11 @@ class WoodburyFactor:
         """(p, m) = (u₁ + u₂, u₁ − u₂) of the u-step from qs = q₁ + q₂ and qd = q₁ − q₂, each (P, d).
 
         p = qs·K and m = rK − 2[Zᵀ(ρI + H)⁻¹Z(rK)]K with r = qd (module docstring); 3Pd² + 2ndP + 2nP + n²
-        multiply-adds (+ n² for eigh), :attr:`flops_per_solve`.
+        multiply-adds (+ n² for eigh; no 3Pd² when K = I), :attr:`flops_per_solve`.
         """
-        rK = qd @ self.K
+        rK = self.times_K(qd)
         z = self.inner_solve(self.xp.sum(self.masks * (self.X @ rK.T), axis=1), rho)
-        return qs @ self.K, rK - 2.0 * (((self.masks * z[:, None]).T @ self.X) @ self.K)
+        return self.times_K(qs), rK - 2.0 * self.times_K((self.masks * z[:, None]).T @ self.X)
 
     def eigenvalues_of_H(self) -> Any:
         """The eigenvalues of H, ascending (computed once for ``cholesky``; costs an eigvalsh)."""
@@ -314,7 +325,7 @@ def woodbury_factor(X: Any, masks: Any, *, method: Literal["eigh", "cholesky"] =
     return WoodburyFactor(X, masks, method=method, rho=rho, cone_block=cone_block)
 
 
-class DenseFactor:
+class DenseFactor(_KBlock):
     r"""The u-step by the reduced dP × dP system M_m = I_P ⊗ K⁻¹ + 2ZᵀZ/ρ (module docstring), inverted per ρ.
 
     ``cone_block=False``: the system I + FᵀF/ρ of ADMM's cone splitting (no GᵀG): K = I_d, p = q₁ + q₂.
@@ -354,7 +365,7 @@ class DenseFactor:
         self.Kinv = xp.eye(d) + self.XtX
         self.K = _gram_inverse(X, xp) if self.cone_block else xp.eye(d)
         self.setup_flops = n * m * m + (n * d * d + d ** 3 if self.cone_block else 0)
-        self.flops_per_solve = P * d * d + m * m
+        self.flops_per_solve = (P * d * d if self.cone_block else 0) + m * m
         self.factor_flops = 0
         self.factorizations = 0
         self._inv: dict[float, Any] = {}
@@ -390,7 +401,7 @@ class DenseFactor:
     def solve_split(self, qs: Any, qd: Any, rho: float) -> tuple[Any, Any]:
         """(p, m) = (u₁ + u₂, u₁ − u₂) from qs = q₁ + q₂ and qd = q₁ − q₂ (each (P, d)): p = qs·K, m = M_m⁻¹qd."""
         m = _sym_matvec(self._factor(rho), qd.reshape(-1), self.xp)
-        return qs @ self.K, m.reshape(qd.shape)
+        return self.times_K(qs), m.reshape(qd.shape)
 
     def solve(self, q: Any, rho: float) -> Any:
         """(I + FᵀF/ρ + GᵀG)⁻¹q for a (2P, d) right-hand side q, through the reduced system."""
