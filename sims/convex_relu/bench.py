@@ -32,16 +32,16 @@ All timed callables run with BLAS limited to one thread, candidate and reference
 single-threaded): on the shared two-core machine threaded OpenBLAS competing with other processes made one ADMM
 iteration several times slower.
 
-Measured (``boundlab bench convex_relu``, 2026-11-24, two shared cores, one BLAS thread):
+Measured (``boundlab bench convex_relu``, 2026-11-24 17:06 UTC, two shared cores, one BLAS thread):
 
-- n = 2000 (cone splitting, default ρ = max_i ‖D_iX‖² = 2050, K* = 50, gap 9.7e-5): ADMM 0.29 s against
-  Clarabel 47.8 s (status ``optimal_inaccurate``): 163×. f* = 424.648077157 with lower bound 424.648077157
+- n = 2000 (cone splitting, default ρ = max_i ‖D_iX‖² = 2050, K* = 50, gap 9.7e-5): ADMM 0.30 s against
+  Clarabel 49.4 s (status ``optimal_inaccurate``): 163×. f* = 424.648077157 with lower bound 424.648077157
   (bracket 9e-13 relative);
   Clarabel's value is 2.0e-6 above it. The slack splitting at its tuned ρ needed K* = 2000–4300 iterations,
   2.16 s (23×); its f* of 424.64733 (80 000 iterations) lay 1.8e-6 *below* the certified f*, since its copy v
   violates the cones by ≈ 1e-6.
-- n = 500 (cone splitting, K* = 33): ADMM 14.6 ms against Clarabel 2.24 s: 153×. The slack splitting
-  (``admm_slack_vs_cvxpy_n500``, ρ tuned): 83 ms, 26×.
+- n = 500 (cone splitting, K* = 33): ADMM 15.0 ms against Clarabel 2.19 s: 146×. The slack splitting
+  (``admm_slack_vs_cvxpy_n500``, ρ tuned): 86 ms, 26×.
 """
 
 from __future__ import annotations
